@@ -1,0 +1,204 @@
+package dev.styx.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+
+/**
+ * The typed facade over {@link LibC}: every call checks its result and throws {@link
+ * SyscallException} naming the call, its arguments and errno. Callers never see raw return codes.
+ */
+public final class Syscalls {
+  // mount(2) flags, <linux/mount.h>
+  public static final long MS_RDONLY = 1;
+  public static final long MS_NOSUID = 2;
+  public static final long MS_NODEV = 4;
+  public static final long MS_BIND = 4096;
+  // umount2(2) flags
+  public static final int MNT_FORCE = 1;
+  public static final int MNT_DETACH = 2;
+  // open(2) flags, x86-64
+  public static final int O_RDONLY = 0;
+  public static final int O_WRONLY = 1;
+  public static final int O_RDWR = 2;
+  public static final int O_CREAT = 0100;
+  public static final int O_CLOEXEC = 02000000;
+  public static final int O_LARGEFILE = 0100000;
+  // fallocate(2) modes
+  public static final int FALLOC_FL_KEEP_SIZE = 1;
+  public static final int FALLOC_FL_PUNCH_HOLE = 2;
+
+  private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+  private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+  private Syscalls() {}
+
+  /** The bound libc, for backends that need a call this facade does not wrap yet. */
+  static LibC libc() {
+    return LIBC;
+  }
+
+  static Runtime runtime() {
+    return RUNTIME;
+  }
+
+  static int errno() {
+    return RUNTIME.getLastError();
+  }
+
+  static SyscallException error(String call) {
+    int e = errno();
+    return new SyscallException(call, e, LIBC.strerror(e));
+  }
+
+  /** mount(2); {@code data} may be null. */
+  public static void mount(String source, Path target, String fstype, long flags, String data)
+      throws SyscallException {
+    if (LIBC.mount(source, target.toString(), fstype, flags, data) != 0) {
+      throw error(
+          "mount("
+              + source
+              + ", "
+              + target
+              + ", "
+              + fstype
+              + ", 0x"
+              + Long.toHexString(flags)
+              + ", "
+              + data
+              + ")");
+    }
+  }
+
+  /** umount2(2). */
+  public static void umount(Path target, int flags) throws SyscallException {
+    if (LIBC.umount2(target.toString(), flags) != 0) {
+      throw error("umount2(" + target + ", " + flags + ")");
+    }
+  }
+
+  /** open(2); returns the fd. */
+  public static int open(Path path, int flags, int mode) throws SyscallException {
+    int fd = LIBC.open(path.toString(), flags, mode);
+    if (fd < 0) {
+      throw error("open(" + path + ", 0" + Integer.toOctalString(flags) + ")");
+    }
+    return fd;
+  }
+
+  /** close(2). */
+  public static void close(int fd) throws SyscallException {
+    if (LIBC.close(fd) != 0) {
+      throw error("close(" + fd + ")");
+    }
+  }
+
+  /** dup(2). */
+  public static int dup(int fd) throws SyscallException {
+    int r = LIBC.dup(fd);
+    if (r < 0) {
+      throw error("dup(" + fd + ")");
+    }
+    return r;
+  }
+
+  /** pwrite(2) of the buffer's remaining bytes, looping over short writes. */
+  public static void pwriteFully(int fd, ByteBuffer buf, long offset) throws SyscallException {
+    ByteBuffer b = buf.duplicate();
+    Pointer p = pointerTo(b);
+    long done = 0;
+    long len = b.remaining();
+    while (done < len) {
+      long n = LIBC.pwrite(fd, p.slice(done), len - done, offset + done);
+      if (n < 0) {
+        throw error("pwrite(" + fd + ", " + (len - done) + " bytes @" + (offset + done) + ")");
+      }
+      done += n;
+    }
+  }
+
+  /** pread(2) into the buffer's remaining space; returns bytes read (0 at EOF). */
+  public static int pread(int fd, ByteBuffer buf, long offset) throws SyscallException {
+    Pointer p = pointerTo(buf);
+    long n = LIBC.pread(fd, p, buf.remaining(), offset);
+    if (n < 0) {
+      throw error("pread(" + fd + ", " + buf.remaining() + " bytes @" + offset + ")");
+    }
+    buf.position(buf.position() + (int) n);
+    return (int) n;
+  }
+
+  /** read(2); returns bytes read (0 at EOF). */
+  public static int read(int fd, ByteBuffer buf) throws SyscallException {
+    Pointer p = pointerTo(buf);
+    long n = LIBC.read(fd, p, buf.remaining());
+    if (n < 0) {
+      throw error("read(" + fd + ")");
+    }
+    buf.position(buf.position() + (int) n);
+    return (int) n;
+  }
+
+  /** write(2) of all remaining bytes. */
+  public static void writeFully(int fd, ByteBuffer buf) throws SyscallException {
+    Pointer p = pointerTo(buf);
+    long done = 0;
+    long len = buf.remaining();
+    while (done < len) {
+      long n = LIBC.write(fd, p.slice(done), len - done);
+      if (n < 0) {
+        throw error("write(" + fd + ")");
+      }
+      done += n;
+    }
+    buf.position(buf.position() + (int) len);
+  }
+
+  /** fallocate(2). */
+  public static void fallocate(int fd, int mode, long offset, long len) throws SyscallException {
+    if (LIBC.fallocate(fd, mode, offset, len) != 0) {
+      throw error("fallocate(" + fd + ", " + mode + ", " + offset + ", " + len + ")");
+    }
+  }
+
+  /** ioctl(2) with an integer argument; returns the result. */
+  public static int ioctl(int fd, long request, long arg) throws SyscallException {
+    int r = LIBC.ioctl(fd, request, arg);
+    if (r < 0) {
+      throw error("ioctl(" + fd + ", 0x" + Long.toHexString(request) + ")");
+    }
+    return r;
+  }
+
+  /** fsync(2). */
+  public static void fsync(int fd) throws SyscallException {
+    if (LIBC.fsync(fd) != 0) {
+      throw error("fsync(" + fd + ")");
+    }
+  }
+
+  /**
+   * A native pointer to the buffer's remaining bytes. Direct buffers are used in place; heap
+   * buffers are not supported, since the kernel needs a stable address (and page alignment for
+   * cachefiles' direct I/O).
+   */
+  static Pointer pointerTo(ByteBuffer buf) {
+    if (!buf.isDirect()) {
+      throw new IllegalArgumentException("syscalls need a direct ByteBuffer");
+    }
+    return Pointer.wrap(RUNTIME, buf).slice(buf.position());
+  }
+
+  /** Allocates a page-aligned direct buffer of {@code size} bytes (for O_DIRECT-style writes). */
+  public static ByteBuffer alignedBuffer(int size) {
+    return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).limit(size).slice();
+  }
+
+  /** Memory helper for callers that need a scratch native area. */
+  static Pointer allocate(int size) {
+    return Memory.allocateDirect(RUNTIME, size);
+  }
+}
