@@ -61,5 +61,14 @@ public interface LibC {
   @SaveError
   int fsync(int fd);
 
+  @SaveError
+  int fdatasync(int fd);
+
+  @SaveError
+  int fstat(int fd, @Out Pointer statbuf);
+
+  @SaveError
+  int ftruncate(int fd, @off_t long length);
+
   String strerror(int errnum);
 }

@@ -180,6 +180,56 @@ public final class Syscalls {
     }
   }
 
+  /** fdatasync(2): data (and the size, if it changed) durable before presence is recorded. */
+  public static void fdatasync(int fd) throws SyscallException {
+    if (LIBC.fdatasync(fd) != 0) {
+      throw error("fdatasync(" + fd + ")");
+    }
+  }
+
+  /**
+   * Bytes actually allocated on disk for an open file (fstat(2) {@code st_blocks * 512}; x86-64
+   * {@code struct stat} layout: st_blocks at offset 64, 144 bytes in all). Sparse holes count 0.
+   */
+  public static long allocatedBytes(int fd) throws SyscallException {
+    Pointer st = allocate(144);
+    if (LIBC.fstat(fd, st) != 0) {
+      throw error("fstat(" + fd + ")");
+    }
+    return st.getLong(64) * 512L;
+  }
+
+  /** ftruncate(2); used to give slab files their sparse virtual size. */
+  public static void ftruncate(int fd, long length) throws SyscallException {
+    if (LIBC.ftruncate(fd, length) != 0) {
+      throw error("ftruncate(" + fd + ", " + length + ")");
+    }
+  }
+
+  /**
+   * copy_file_range(2) of {@code len} bytes between explicit offsets, looping over short copies;
+   * returns the bytes copied (less than {@code len} only at the source's EOF).
+   */
+  public static long copyFileRange(int fdIn, long offIn, int fdOut, long offOut, long len)
+      throws SyscallException {
+    Pointer in = allocate(8);
+    Pointer out = allocate(8);
+    in.putLong(0, offIn);
+    out.putLong(0, offOut);
+    long done = 0;
+    while (done < len) {
+      long n = LIBC.copy_file_range(fdIn, in, fdOut, out, len - done, 0);
+      if (n < 0) {
+        throw error("copy_file_range(" + fdIn + "@" + (offIn + done) + " -> " + fdOut + ")");
+      }
+      if (n == 0) {
+        break;
+      }
+      done += n;
+    }
+    return done;
+  }
+
   /**
    * A native pointer to the buffer's remaining bytes. Direct buffers are used in place; heap
    * buffers are not supported, since the kernel needs a stable address (and page alignment for
