@@ -1,0 +1,199 @@
+package dev.styx.chunkstore;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
+import dev.styx.chunk.ChunkDigest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The chunk store as a static file tree (ARCHITECTURE.md "Formats", chunk store layout), so that
+ * nginx, an S3 bucket or {@code python3 -m http.server} can serve it as it is:
+ *
+ * <pre>
+ * DIR/chunk/&lt;64 hex&gt;   one zstd frame holding the chunk whose SHA-256 is the name
+ * DIR/manifest/&lt;key&gt;   one zstd frame holding a signed manifest envelope
+ * DIR/.tmp/            writes in progress (never served: outside chunk/ and manifest/)
+ * </pre>
+ *
+ * Every object is written to a temp file and atomically renamed into place, so readers see a whole
+ * object or none. Chunks are content-addressed, so writes are idempotent and need no locking.
+ */
+public final class ChunkStoreDir {
+  private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private final Path root;
+  private final Path chunkDir;
+  private final Path manifestDir;
+  private final Path tmpDir;
+  private final int level;
+
+  /** Opens (creating if needed) a store; removes temp files left by a crash. */
+  public ChunkStoreDir(Path root, int level) throws IOException {
+    this.root = root;
+    this.chunkDir = root.resolve("chunk");
+    this.manifestDir = root.resolve("manifest");
+    this.tmpDir = root.resolve(".tmp");
+    this.level = level;
+    Files.createDirectories(chunkDir);
+    Files.createDirectories(manifestDir);
+    Files.createDirectories(tmpDir);
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmpDir)) {
+      for (Path p : ds) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path tmpDir() {
+    return tmpDir;
+  }
+
+  public int level() {
+    return level;
+  }
+
+  /** Checks a manifest key: a plain file name, no separators or dot-names. */
+  public static String checkKey(String key) {
+    if (!KEY.matcher(key).matches()) {
+      throw new IllegalArgumentException("bad manifest key: " + key);
+    }
+    return key;
+  }
+
+  public Path chunkPath(ChunkDigest d) {
+    return chunkDir.resolve(d.hex());
+  }
+
+  public Path manifestPath(String key) {
+    return manifestDir.resolve(checkKey(key));
+  }
+
+  public boolean hasChunk(ChunkDigest d) {
+    return Files.exists(chunkPath(d));
+  }
+
+  /** zstd-compresses {@code data[off, off+len)} at this store's level. */
+  public byte[] compress(byte[] data, int off, int len) {
+    try (ZstdCompressCtx c = new ZstdCompressCtx()) {
+      c.setLevel(level);
+      c.setContentSize(true);
+      byte[] out = new byte[(int) Zstd.compressBound(len)];
+      int n = c.compressByteArray(out, 0, out.length, data, off, len);
+      return java.util.Arrays.copyOf(out, n);
+    }
+  }
+
+  /**
+   * Stores a chunk whose digest the caller computed from these bytes. Returns the compressed size
+   * if the chunk was new, or -1 if it was already present (then nothing is written).
+   */
+  public long putChunk(ChunkDigest d, byte[] data, int off, int len) throws IOException {
+    Path dest = chunkPath(d);
+    if (Files.exists(dest)) {
+      return -1;
+    }
+    byte[] z = compress(data, off, len);
+    writeAtomically(dest, z);
+    return z.length;
+  }
+
+  /** Stores an already-compressed chunk object as is (the caller vouches for its content). */
+  public void putCompressedChunk(ChunkDigest d, byte[] zstdFrame) throws IOException {
+    Path dest = chunkPath(d);
+    if (!Files.exists(dest)) {
+      writeAtomically(dest, zstdFrame);
+    }
+  }
+
+  /** The stored (compressed) object of a chunk, if present. */
+  public Optional<byte[]> readCompressedChunk(ChunkDigest d) throws IOException {
+    try {
+      return Optional.of(Files.readAllBytes(chunkPath(d)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A chunk's bytes, decompressed and checked against its digest; empty if absent. */
+  public Optional<byte[]> readChunk(ChunkDigest d) throws IOException {
+    Optional<byte[]> z = readCompressedChunk(d);
+    if (z.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] data = decompressChunk(d, z.get());
+    return Optional.of(data);
+  }
+
+  /** Decompresses a stored chunk object and verifies it against its name. */
+  public static byte[] decompressChunk(ChunkDigest d, byte[] z) throws IOException {
+    byte[] data;
+    try {
+      long size = Zstd.getFrameContentSize(z);
+      if (size < 0 || size > (64 << 20)) {
+        throw new IOException("chunk object " + d + " has no usable content size (" + size + ")");
+      }
+      try (ZstdDecompressCtx dc = new ZstdDecompressCtx()) {
+        data = dc.decompress(z, (int) size);
+      }
+    } catch (ZstdException e) {
+      throw new IOException(
+          "chunk object " + d + " is not a valid zstd frame: " + e.getMessage(), e);
+    }
+    if (!ChunkDigest.of(data).equals(d)) {
+      throw new IOException("chunk digest mismatch for " + d);
+    }
+    return data;
+  }
+
+  /** Stores a manifest object (already compressed) under {@code key}, replacing any old one. */
+  public void putManifest(String key, byte[] object) throws IOException {
+    writeAtomically(manifestPath(key), object);
+  }
+
+  /** The stored manifest object under {@code key}, if present. */
+  public Optional<byte[]> readManifest(String key) throws IOException {
+    try {
+      return Optional.of(Files.readAllBytes(manifestPath(key)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  private void writeAtomically(Path dest, byte[] bytes) throws IOException {
+    Path tmp =
+        Files.createTempFile(
+            tmpDir,
+            dest.getFileName()
+                    .toString()
+                    .substring(0, Math.min(16, dest.getFileName().toString().length()))
+                + "-",
+            ".tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        out.write(bytes);
+      }
+      try {
+        Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("store " + root + " needs atomic rename within one file system", e);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package dev.styx.manifest;
+
+import dev.styx.chunk.ChunkDigest;
+import java.io.IOException;
+import java.util.concurrent.Future;
+
+/**
+ * Where {@link ManifestBuilder} sends file chunks (hash, compress, store: possibly in parallel).
+ */
+public interface ChunkConsumer {
+  /** A buffer of at least {@code size} bytes for the builder to fill with the next chunk. */
+  default byte[] buffer(int size) {
+    return new byte[size];
+  }
+
+  /**
+   * Takes ownership of {@code buf[0, len)} (one chunk) and returns its digest, possibly computed
+   * later. May block to apply back-pressure.
+   */
+  Future<ChunkDigest> accept(byte[] buf, int len) throws IOException;
+}

@@ -1,0 +1,57 @@
+package dev.styx.manifest;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
+
+/**
+ * A signed manifest as stored in the manifest cache and sent over HTTP: one zstd frame (with
+ * content size) of the {@link SignedManifest} encoding. Readers also accept the bare envelope.
+ */
+public final class ManifestObject {
+  private ManifestObject() {}
+
+  private static final int ZSTD_MAGIC = 0xFD2FB528;
+
+  /** Compresses an envelope for storage. */
+  public static byte[] wrap(SignedManifest sm) {
+    try (ZstdCompressCtx c = new ZstdCompressCtx()) {
+      c.setLevel(9);
+      c.setContentSize(true);
+      c.setChecksum(true);
+      return c.compress(sm.encode());
+    }
+  }
+
+  /** Whether {@code bytes} start with the zstd frame magic. */
+  public static boolean isZstd(byte[] bytes) {
+    return bytes.length >= 4
+        && ((bytes[0] & 0xff)
+                | (bytes[1] & 0xff) << 8
+                | (bytes[2] & 0xff) << 16
+                | (bytes[3] & 0xff) << 24)
+            == ZSTD_MAGIC;
+  }
+
+  /** Decodes a stored object (zstd frame or bare envelope); signatures are not checked here. */
+  public static SignedManifest unwrap(byte[] bytes) throws ManifestFormatException {
+    if (!isZstd(bytes)) {
+      return SignedManifest.decode(bytes);
+    }
+    long size = Zstd.getFrameContentSize(bytes);
+    int max = ManifestCodec.MAX_BYTES + 64 * 1024;
+    if (size < 0 || size > max) {
+      throw new ManifestFormatException(
+          "manifest object has no usable content size (" + size + ")");
+    }
+    byte[] raw;
+    try (ZstdDecompressCtx d = new ZstdDecompressCtx()) {
+      raw = d.decompress(bytes, (int) size);
+    } catch (ZstdException e) {
+      throw new ManifestFormatException(
+          "manifest object is a broken zstd frame: " + e.getMessage(), e);
+    }
+    return SignedManifest.decode(raw);
+  }
+}
