@@ -1,0 +1,151 @@
+package dev.styx.cache;
+
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.NixHash;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+
+/**
+ * The decompressed NAR of a narinfo, checked as it streams: too many bytes fail at once, and at end
+ * of stream the compressed file is drained and FileSize/FileHash and NarSize/NarHash compared, so a
+ * consumer that reads to EOF never accepts bad data (EOF is only reported after the check).
+ */
+final class VerifiedNarStream extends InputStream {
+  private final NarInfo info;
+  private final String url;
+  private final Counting file;
+  private final InputStream nar;
+  private final MessageDigest narDigest;
+  private long narCount;
+  private boolean verified;
+  private IOException failure;
+
+  /** Counts and hashes the raw (compressed) bytes. */
+  private static final class Counting extends FilterInputStream {
+    final MessageDigest md;
+    long count;
+
+    Counting(InputStream in, MessageDigest md) {
+      super(in);
+      this.md = md;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        count++;
+        if (md != null) {
+          md.update((byte) b);
+        }
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        count += n;
+        if (md != null) {
+          md.update(b, off, n);
+        }
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      // Never skip unhashed bytes.
+      byte[] tmp = new byte[(int) Math.min(n, 64 * 1024)];
+      int r = read(tmp, 0, tmp.length);
+      return Math.max(r, 0);
+    }
+  }
+
+  VerifiedNarStream(NarInfo info, String url, InputStream raw) throws IOException {
+    this.info = info;
+    this.url = url;
+    NixHash fh = info.fileHash();
+    this.file = new Counting(raw, fh == null ? null : fh.algorithm().newDigest());
+    this.nar = Decompression.open(info.compression(), file);
+    this.narDigest = info.narHash().algorithm().newDigest();
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    int n;
+    while ((n = read(one, 0, 1)) == 0) {
+      // keep reading
+    }
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    if (verified) {
+      return -1;
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (len == 0) {
+      return 0;
+    }
+    int n = nar.read(b, off, len);
+    if (n < 0) {
+      try {
+        verify();
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+      return -1;
+    }
+    narCount += n;
+    if (narCount > info.narSize()) {
+      failure =
+          new NarIntegrityException(
+              "NAR from " + url + " is longer than its NarSize " + info.narSize());
+      throw failure;
+    }
+    narDigest.update(b, off, n);
+    return n;
+  }
+
+  private void verify() throws IOException {
+    byte[] sink = new byte[64 * 1024];
+    while (file.read(sink, 0, sink.length) >= 0) {
+      // drain trailing compressed bytes so FileSize/FileHash cover the whole file
+    }
+    if (info.fileSize() >= 0 && file.count != info.fileSize()) {
+      throw new NarIntegrityException(
+          "file " + url + " is " + file.count + " bytes, narinfo FileSize says " + info.fileSize());
+    }
+    if (file.md != null) {
+      NixHash got = new NixHash(info.fileHash().algorithm(), file.md.digest());
+      if (!got.equals(info.fileHash())) {
+        throw new NarIntegrityException(
+            "file " + url + " has hash " + got + ", narinfo FileHash says " + info.fileHash());
+      }
+    }
+    if (narCount != info.narSize()) {
+      throw new NarIntegrityException(
+          "NAR from " + url + " is " + narCount + " bytes, narinfo NarSize says " + info.narSize());
+    }
+    NixHash got = new NixHash(info.narHash().algorithm(), narDigest.digest());
+    if (!got.equals(info.narHash())) {
+      throw new NarIntegrityException(
+          "NAR from " + url + " has hash " + got + ", narinfo NarHash says " + info.narHash());
+    }
+    verified = true;
+  }
+
+  @Override
+  public void close() throws IOException {
+    nar.close();
+  }
+}

@@ -1,0 +1,27 @@
+package dev.styx.nar;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Receives a NAR's nodes in NAR order (depth-first, entries in byte order). A directory's children
+ * arrive between {@link #directory} and {@link #endDirectory}.
+ */
+public interface NarVisitor {
+  /** A directory starts. */
+  void directory(NarPath path) throws IOException;
+
+  /**
+   * A regular file. {@code contents} yields exactly {@code size} bytes and is only valid during
+   * this call; whatever the visitor leaves unread is consumed by the reader afterwards. When it
+   * comes from {@link NarReader} it is a {@link NarReader.Contents}, which knows its NAR offset.
+   */
+  void regularFile(NarPath path, boolean executable, long size, InputStream contents)
+      throws IOException;
+
+  /** A symbolic link; {@code target} is the raw target bytes, decoded as UTF-8. */
+  void symlink(NarPath path, String target) throws IOException;
+
+  /** The directory started by {@link #directory} with the same path ends. */
+  void endDirectory(NarPath path) throws IOException;
+}

@@ -1,0 +1,52 @@
+package dev.styx.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.StorePath;
+import dev.styx.sig.NixKeyring;
+import dev.styx.testing.NixCacheFixture;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every path of Nix-made caches (xz, zstd, none) over file:// and http://127.0.0.1. */
+class BinaryCacheClientNixTest {
+
+  static List<String[]> sources() {
+    List<String[]> out = new ArrayList<>();
+    for (String c : NixCacheFixture.COMPRESSIONS) {
+      out.add(new String[] {c, "file"});
+      out.add(new String[] {c, "http"});
+    }
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0} over {1}")
+  @MethodSource("sources")
+  void everyPathFetchesAndVerifies(String compression, String transport) throws Exception {
+    NixCacheFixture fx = NixCacheFixture.shared();
+    String url = transport.equals("file") ? fx.fileUrl(compression) : fx.http(compression);
+    try (BinaryCacheClient c =
+        BinaryCacheClient.builder(url).trustedKeys(NixKeyring.parse(fx.publicKey())).build()) {
+      assertEquals("/nix/store", c.cacheInfo().storeDir());
+      for (StorePath p : fx.storePaths()) {
+        NarInfo ni = c.narInfo(p).orElseThrow();
+        assertEquals(compression, ni.compression());
+        byte[] nar;
+        try (InputStream in = c.openNar(ni)) {
+          nar = in.readAllBytes();
+        }
+        assertArrayEquals(dev.styx.nar.NarDumpNixTest.nixDumpPublic(Path.of(p.toString())), nar);
+      }
+      assertTrue(c.narInfo("00000000000000000000000000000000").isEmpty());
+      assertTrue(Files.isDirectory(fx.cacheDir(compression).resolve("nar")));
+    }
+  }
+}
