@@ -70,5 +70,39 @@ public interface LibC {
   @SaveError
   int ftruncate(int fd, @off_t long length);
 
+  @SaveError
+  int poll(Pointer fds, long nfds, int timeoutMs);
+
+  @SaveError
+  int dup3(int oldFd, int newFd, int flags);
+
+  @SaveError
+  int fcntl(int fd, int cmd, int arg);
+
+  int getpid();
+
+  @SaveError
+  int socket(int domain, int type, int protocol);
+
+  @SaveError
+  int bind(int fd, @In Pointer addr, int addrLen);
+
+  @SaveError
+  int listen(int fd, int backlog);
+
+  @SaveError
+  int accept4(int fd, Pointer addr, Pointer addrLen, int flags);
+
+  @SaveError
+  int connect(int fd, @In Pointer addr, int addrLen);
+
+  @SaveError
+  @ssize_t
+  long sendmsg(int fd, @In Pointer msg, int flags);
+
+  @SaveError
+  @ssize_t
+  long recvmsg(int fd, Pointer msg, int flags);
+
   String strerror(int errnum);
 }

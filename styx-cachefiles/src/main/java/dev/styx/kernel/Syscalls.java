@@ -27,6 +27,12 @@ public final class Syscalls {
   public static final int O_CREAT = 0100;
   public static final int O_CLOEXEC = 02000000;
   public static final int O_LARGEFILE = 0100000;
+  // *at(2) directory fd meaning "the current directory"
+  public static final int AT_FDCWD = -100;
+  // fcntl(2) commands
+  static final int F_GETFD = 1;
+  // poll(2) events
+  public static final int POLLIN = 1;
   // fallocate(2) modes
   public static final int FALLOC_FL_KEEP_SIZE = 1;
   public static final int FALLOC_FL_PUNCH_HOLE = 2;
@@ -228,6 +234,91 @@ public final class Syscalls {
       done += n;
     }
     return done;
+  }
+
+  /** fanotify_init(2); returns the notification group fd. */
+  public static int fanotifyInit(int flags, int eventFFlags) throws SyscallException {
+    int fd = LIBC.fanotify_init(flags, eventFFlags);
+    if (fd < 0) {
+      throw error(
+          "fanotify_init(0x"
+              + Integer.toHexString(flags)
+              + ", 0"
+              + Integer.toOctalString(eventFFlags)
+              + ")");
+    }
+    return fd;
+  }
+
+  /** fanotify_mark(2) on {@code path} (relative paths against the cwd). */
+  public static void fanotifyMark(int fanFd, int flags, long mask, Path path)
+      throws SyscallException {
+    if (LIBC.fanotify_mark(fanFd, flags, mask, AT_FDCWD, path.toString()) != 0) {
+      throw error(
+          "fanotify_mark("
+              + fanFd
+              + ", 0x"
+              + Integer.toHexString(flags)
+              + ", 0x"
+              + Long.toHexString(mask)
+              + ", "
+              + path
+              + ")");
+    }
+  }
+
+  /**
+   * poll(2) on one fd; returns its {@code revents} (0 on timeout, also when interrupted by a
+   * signal).
+   */
+  public static int poll(int fd, int events, int timeoutMs) throws SyscallException {
+    Pointer p = allocate(8); // struct pollfd {int fd; short events; short revents;}
+    p.putInt(0, fd);
+    p.putShort(4, (short) events);
+    p.putShort(6, (short) 0);
+    int r = LIBC.poll(p, 1, timeoutMs);
+    if (r < 0) {
+      if (errno() == 4) { // EINTR
+        return 0;
+      }
+      throw error("poll(" + fd + ")");
+    }
+    return r == 0 ? 0 : p.getShort(6) & 0xffff;
+  }
+
+  /** dup3(2): makes {@code newFd} a copy of {@code oldFd}. */
+  public static void dup3(int oldFd, int newFd, int flags) throws SyscallException {
+    if (LIBC.dup3(oldFd, newFd, flags) < 0) {
+      throw error("dup3(" + oldFd + ", " + newFd + ")");
+    }
+  }
+
+  /** Whether {@code fd} is open in this process (fcntl F_GETFD does not fail with EBADF). */
+  public static boolean isOpen(int fd) {
+    return LIBC.fcntl(fd, F_GETFD, 0) >= 0;
+  }
+
+  /** This process's pid as the kernel reports it (getpid(2)). */
+  public static int getpid() {
+    return LIBC.getpid();
+  }
+
+  /** {@code (st_dev, st_ino)} of an open file (x86-64 struct stat: offsets 0 and 8). */
+  public static FileId fileId(int fd) throws SyscallException {
+    Pointer st = allocate(144);
+    if (LIBC.fstat(fd, st) != 0) {
+      throw error("fstat(" + fd + ")");
+    }
+    return new FileId(st.getLong(0), st.getLong(8));
+  }
+
+  /** {@code st_size} of an open file (x86-64 struct stat: offset 48). */
+  public static long fileSize(int fd) throws SyscallException {
+    Pointer st = allocate(144);
+    if (LIBC.fstat(fd, st) != 0) {
+      throw error("fstat(" + fd + ")");
+    }
+    return st.getLong(48);
   }
 
   /**
