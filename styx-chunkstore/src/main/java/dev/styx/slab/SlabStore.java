@@ -1,0 +1,174 @@
+package dev.styx.slab;
+
+import dev.styx.kernel.Syscalls;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The slab files: sparse files of 1 TiB virtual size ({@code slab-<id>} in one directory) into
+ * which verified chunks are written block-aligned. Each slab is opened once, read-write, and that
+ * fd is kept for the daemon's life: lazy backends must write through an fd opened before they mark
+ * the slab. Presence is not this class's business: callers {@link #sync} and then record it in the
+ * {@link ChunkIndex}.
+ */
+public final class SlabStore implements AutoCloseable {
+  /** Virtual size of a slab file. */
+  public static final long SLAB_BYTES = SlabLocation.SLAB_BLOCKS << SlabLocation.BLOCK_SHIFT;
+
+  private static final int MAX_CHUNK = 1 << 20;
+  private static final byte[] ZEROS = new byte[SlabLocation.BLOCK_SIZE];
+
+  private final Path dir;
+  private final Map<Integer, Integer> fds = new TreeMap<>();
+  private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
+  private boolean closed;
+
+  private SlabStore(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Opens (creating if needed, mode 0700) the slab directory and every slab file already in it. */
+  public static SlabStore open(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    SlabStore s = new SlabStore(dir);
+    try (var list = Files.list(dir)) {
+      for (Path p : list.toList()) {
+        String n = p.getFileName().toString();
+        if (n.matches("slab-[0-9]{1,5}")) {
+          s.slab(Integer.parseInt(n.substring(5)));
+        }
+      }
+    }
+    return s;
+  }
+
+  /** The file of slab {@code id}. */
+  public Path file(int id) {
+    return dir.resolve("slab-" + id);
+  }
+
+  /** Opens slab {@code id} (creating the sparse file if needed) and returns its read-write fd. */
+  public synchronized int slab(int id) throws IOException {
+    if (closed) {
+      throw new IOException("slab store closed");
+    }
+    if (id < 0 || id > 65535) {
+      throw new IllegalArgumentException("slab id out of range: " + id);
+    }
+    Integer fd = fds.get(id);
+    if (fd != null) {
+      return fd;
+    }
+    int f = Syscalls.open(file(id), Syscalls.O_RDWR | Syscalls.O_CREAT | Syscalls.O_CLOEXEC, 0600);
+    try {
+      if (Files.size(file(id)) < SLAB_BYTES) {
+        Syscalls.ftruncate(f, SLAB_BYTES);
+      }
+    } catch (IOException e) {
+      Syscalls.close(f);
+      throw e;
+    }
+    fds.put(id, f);
+    return f;
+  }
+
+  /** Ids of the slabs opened so far, ascending. */
+  public synchronized List<Integer> slabIds() {
+    return new ArrayList<>(fds.keySet());
+  }
+
+  /**
+   * Writes a verified chunk at its location, zero-padding the last block. The chunk's length must
+   * match the location's: a placement is for exactly one chunk.
+   */
+  public void write(SlabLocation loc, VerifiedChunk chunk) throws IOException {
+    if (chunk.length() != loc.length()) {
+      throw new IllegalArgumentException(
+          "chunk " + chunk.digest() + " is " + chunk.length() + " bytes, placed for " + loc);
+    }
+    int fd = slab(loc.slab());
+    int padded = (int) (loc.blocks() << SlabLocation.BLOCK_SHIFT);
+    ByteBuffer buf = borrow();
+    try {
+      buf.clear();
+      buf.put(chunk.data());
+      buf.put(ZEROS, 0, padded - buf.position());
+      buf.flip();
+      Syscalls.pwriteFully(fd, buf, loc.offset());
+    } finally {
+      buffers.add(buf);
+    }
+  }
+
+  /** Reads a chunk's bytes back (exactly {@code loc.length()} bytes). */
+  public byte[] read(SlabLocation loc) throws IOException {
+    int fd = slab(loc.slab());
+    ByteBuffer buf = borrow();
+    try {
+      buf.clear().limit(loc.length());
+      while (buf.hasRemaining()) {
+        if (Syscalls.pread(fd, buf, loc.offset() + buf.position()) == 0) {
+          throw new IOException("slab " + loc.slab() + " ends before " + loc);
+        }
+      }
+      byte[] out = new byte[loc.length()];
+      buf.flip().get(out);
+      return out;
+    } finally {
+      buffers.add(buf);
+    }
+  }
+
+  /** Makes everything written to these slabs durable (fdatasync). */
+  public void sync(Collection<Integer> slabIds) throws IOException {
+    for (int id : new java.util.TreeSet<>(slabIds)) {
+      Syscalls.fdatasync(slab(id));
+    }
+  }
+
+  /** Bytes allocated on disk by all slab files (holes excluded). */
+  public synchronized long bytesOnDisk() throws IOException {
+    long total = 0;
+    for (int fd : fds.values()) {
+      total += Syscalls.allocatedBytes(fd);
+    }
+    return total;
+  }
+
+  private ByteBuffer borrow() {
+    ByteBuffer b = buffers.poll();
+    return b != null ? b : Syscalls.alignedBuffer(MAX_CHUNK);
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    IOException first = null;
+    for (int fd : fds.values()) {
+      try {
+        Syscalls.close(fd);
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    fds.clear();
+    if (first != null) {
+      throw first;
+    }
+  }
+}
