@@ -157,16 +157,22 @@ public final class NarReader {
   }
 
   private void parseNar(NarVisitor v) throws IOException {
-    long start = offset();
-    byte[] magic;
+    byte[] magic = MAGIC.getBytes(StandardCharsets.US_ASCII);
+    long len;
     try {
-      magic = readString(MAX_TOKEN, "magic");
+      len = readU64("magic");
     } catch (NarFormatException e) {
-      throw new NarFormatException(start, "not a NAR (bad magic): " + e.getMessage());
+      throw new NarFormatException(0, "not a NAR: input ends before the magic");
     }
-    if (!Arrays.equals(magic, MAGIC.getBytes(StandardCharsets.US_ASCII))) {
-      throw new NarFormatException(start, "not a NAR: magic is not '" + MAGIC + "'");
+    if (len != magic.length) {
+      throw new NarFormatException(0, "not a NAR: magic is not '" + MAGIC + "'");
     }
+    byte[] got = new byte[magic.length];
+    readFully(got, 0, got.length, "magic");
+    if (!Arrays.equals(got, magic)) {
+      throw new NarFormatException(0, "not a NAR: magic is not '" + MAGIC + "'");
+    }
+    skipPadding(len, "magic");
     parseNode(v, NarPath.ROOT);
   }
 
@@ -247,7 +253,7 @@ public final class NarReader {
       expect("(");
       expect("name");
       long nameAt = offset();
-      byte[] name = readString(NarNames.MAX_NAME, "entry name");
+      byte[] name = readString(NarNames.MAX_NAME, "entry name in directory '" + path + "'");
       String bad = NarNames.problem(name);
       if (bad != null) {
         throw new NarFormatException(nameAt, bad + " in directory '" + path + "'");
