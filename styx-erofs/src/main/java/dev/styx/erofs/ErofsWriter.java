@@ -23,9 +23,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Layout: {@code meta_blkaddr = 0}, so a nid is the inode's byte offset / 32. Block 0 holds the
  * superblock at 1024 and the device table right after it (slot offset 9, i.e. byte 1152); inodes
- * fill the rest of block 0 (including bytes 0..1023) and the following blocks, each followed by its
- * inline tail (FLAT_INLINE, never crossing a block, as {@code erofs_map_blocks_flat} requires) or
- * its 8-byte chunk indexes (CHUNK_BASED, may cross blocks). Whole blocks of large directories,
+ * fill the rest of block 0 (including bytes 32..1023) and the following blocks, each followed by
+ * its inline tail (FLAT_INLINE, never crossing a block, as {@code erofs_map_blocks_flat} requires)
+ * or its 8-byte chunk indexes (CHUNK_BASED, may cross blocks). Whole blocks of large directories,
  * large inline files and long symlinks follow the metadata (FLAT_PLAIN blocks or FLAT_INLINE head
  * blocks). The superblock CRC32C covers bytes 1024..4095 and is written last.
  */
@@ -454,7 +454,9 @@ public final class ErofsWriter {
       long[] holeStart = new long[32];
       long[] holeEnd = new long[32];
       int holes = 0;
-      holeStart[holes] = 0;
+      // nid 0 is never used: readdir reports a dirent's nid as d_ino, and d_ino 0 means "deleted"
+      // to libc, which would hide the entry.
+      holeStart[holes] = SLOT_SIZE;
       holeEnd[holes++] = SUPER_OFFSET;
       long cursor = align32(SUPER_OFFSET + SUPER_SIZE + devices.size() * DEVT_SLOT_SIZE);
       for (Ino i : inos) {
