@@ -14,7 +14,17 @@ import picocli.CommandLine.Command;
       "Server side: a manifester turns a Nix binary cache into signed manifests and chunks.",
       "Client side: a daemon mounts store paths as EROFS images and fetches chunks on demand.",
     },
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      DaemonCommand.class,
+      InitCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatusCommand.class,
+      NarCommand.class,
+      CacheCommand.class,
+      FdHolderCommand.class
+    })
 public final class Styx implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
