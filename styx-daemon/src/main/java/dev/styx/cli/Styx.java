@@ -16,11 +16,6 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       CommandLine.HelpCommand.class,
-      DaemonCommand.class,
-      InitCommand.class,
-      MountCommand.class,
-      UmountCommand.class,
-      StatusCommand.class,
       NarCommand.class,
       CacheCommand.class,
       FdHolderCommand.class
