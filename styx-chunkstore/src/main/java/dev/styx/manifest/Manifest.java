@@ -1,9 +1,10 @@
 package dev.styx.manifest;
 
+import dev.styx.nix.NixHash;
+import dev.styx.nix.StorePath;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * What a client needs to build a store path without its NAR (ARCHITECTURE.md "Formats"): the store
@@ -23,34 +24,48 @@ public record Manifest(
     List<String> references,
     List<ManifestEntry> entries) {
 
-  private static final String NIX32 = "[0-9abcdfghijklmnpqrsvwxyz]";
-  private static final Pattern BASENAME =
-      Pattern.compile(NIX32 + "{32}-[A-Za-z0-9+\\-._?=]{1,211}");
-  private static final Pattern NAR_HASH = Pattern.compile("sha256:" + NIX32 + "{52}");
-
   public Manifest {
-    if (!storePath.startsWith("/nix/store/")
-        || !BASENAME.matcher(storePath.substring(11)).matches()
-        || storePath.endsWith("/.")
-        || storePath.substring(44).equals(".")
-        || storePath.substring(44).equals("..")) {
-      throw new IllegalArgumentException("bad store path: " + ManifestPaths.quote(storePath));
+    StorePath sp;
+    try {
+      sp = StorePath.parse(storePath);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bad store path: " + e.getMessage(), e);
     }
-    if (!NAR_HASH.matcher(narHash).matches()) {
+    if (!sp.toString().equals(storePath)) {
       throw new IllegalArgumentException(
-          "bad NarHash (want sha256:<nix32>): " + ManifestPaths.quote(narHash));
+          "store path not canonical: " + ManifestPaths.quote(storePath));
+    }
+    NixHash h;
+    try {
+      h = NixHash.parse(narHash);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bad NarHash: " + e.getMessage(), e);
+    }
+    if (h.algorithm() != NixHash.Algorithm.SHA256 || !h.toNix32String().equals(narHash)) {
+      throw new IllegalArgumentException(
+          "NarHash must be sha256:<nix32>, got " + ManifestPaths.quote(narHash));
     }
     if (narSize <= 0) {
       throw new IllegalArgumentException("bad NarSize " + narSize);
     }
     for (String r : references) {
-      if (!BASENAME.matcher(r).matches()) {
+      if (!StorePath.parseBaseName(r).baseName().equals(r)) {
         throw new IllegalArgumentException("bad reference: " + ManifestPaths.quote(r));
       }
     }
     references = List.copyOf(references);
     entries = List.copyOf(entries);
     checkNarOrder(entries);
+  }
+
+  /** The store path, parsed. */
+  public StorePath parsedStorePath() {
+    return StorePath.parse(storePath);
+  }
+
+  /** The NAR hash, parsed. */
+  public NixHash parsedNarHash() {
+    return NixHash.parse(narHash);
   }
 
   /** The 32-character hash part of the store path. */

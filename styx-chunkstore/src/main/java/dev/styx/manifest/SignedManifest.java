@@ -3,18 +3,16 @@ package dev.styx.manifest;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.cbor.CBORGenerator;
+import dev.styx.sig.NixKeyring;
+import dev.styx.sig.NixPublicKey;
+import dev.styx.sig.NixSecretKey;
+import dev.styx.sig.NixSignature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.GeneralSecurityException;
-import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A manifest as signed and shipped: the exact encoded manifest bytes plus Ed25519 signatures over
@@ -31,7 +29,7 @@ import java.util.Map;
  * The signed message is the manifest encoding itself; it starts with the CBOR tag field {@code
  * "styx": "manifest"}, so it can never be mistaken for a narinfo fingerprint ({@code "1;..."}).
  */
-public record SignedManifest(byte[] manifestBytes, List<String> signatures) {
+public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures) {
   /** Envelope format version. */
   public static final int VERSION = 1;
 
@@ -45,9 +43,6 @@ public record SignedManifest(byte[] manifestBytes, List<String> signatures) {
       throw new IllegalArgumentException(
           "a signed manifest needs 1.." + MAX_SIGNATURES + " signatures");
     }
-    for (String s : signatures) {
-      splitSignature(s);
-    }
   }
 
   @Override
@@ -55,81 +50,46 @@ public record SignedManifest(byte[] manifestBytes, List<String> signatures) {
     return manifestBytes.clone();
   }
 
-  /** Signs {@code manifest}'s encoding with an Ed25519 key named {@code keyName}. */
-  public static SignedManifest sign(Manifest manifest, String keyName, PrivateKey key) {
+  /** Encodes {@code manifest} and signs the encoding with each key. */
+  public static SignedManifest sign(Manifest manifest, List<NixSecretKey> keys) {
     byte[] bytes = ManifestCodec.encode(manifest);
-    return new SignedManifest(bytes, List.of(signature(bytes, keyName, key)));
+    List<NixSignature> sigs = new ArrayList<>();
+    for (NixSecretKey k : keys) {
+      sigs.add(k.sign(bytes));
+    }
+    return new SignedManifest(bytes, sigs);
   }
 
-  /** The Nix-style signature {@code keyName:base64(Ed25519(bytes))}. */
-  public static String signature(byte[] bytes, String keyName, PrivateKey key) {
-    checkKeyName(keyName);
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key);
-      s.update(bytes);
-      return keyName + ":" + Base64.getEncoder().encodeToString(s.sign());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException(
-          "cannot sign with key " + keyName + ": " + e.getMessage(), e);
-    }
+  /** {@link #sign(Manifest, List)} with one key. */
+  public static SignedManifest sign(Manifest manifest, NixSecretKey key) {
+    return sign(manifest, List.of(key));
   }
 
   /**
-   * Checks the signatures against trusted keys (name -> Ed25519 public key) and decodes the
-   * manifest. Valid if at least one signature by a trusted key name verifies, as Nix does.
+   * Checks the signatures against the trusted keys and decodes the manifest. Valid if at least one
+   * signature verifies under the trusted key of its name, as Nix checks narinfo signatures.
    */
-  public Manifest verify(Map<String, PublicKey> trusted) throws ManifestFormatException {
+  public Manifest verify(NixKeyring trusted) throws ManifestFormatException {
     if (trusted.isEmpty()) {
       throw new ManifestFormatException("no trusted manifest keys configured");
     }
-    List<String> names = new ArrayList<>();
-    for (String sig : signatures) {
-      String[] parts = splitSignature(sig);
-      names.add(parts[0]);
-      PublicKey k = trusted.get(parts[0]);
-      if (k != null && verifyOne(k, parts[1])) {
-        return ManifestCodec.decode(manifestBytes);
+    if (!trusted.verifiesAny(manifestBytes, signatures)) {
+      List<String> names = new ArrayList<>();
+      for (NixSignature s : signatures) {
+        names.add(s.keyName());
       }
-    }
-    throw new ManifestFormatException(
-        "manifest signature not valid for any trusted key (signed by "
-            + String.join(", ", names)
-            + "; trusted: "
-            + String.join(", ", trusted.keySet())
-            + ")");
-  }
-
-  private boolean verifyOne(PublicKey k, String b64) {
-    try {
-      byte[] sig = Base64.getDecoder().decode(b64);
-      if (sig.length != 64) {
-        return false;
+      List<String> keys = new ArrayList<>();
+      for (NixPublicKey k : trusted.keys()) {
+        keys.add(k.name());
       }
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(k);
-      s.update(manifestBytes);
-      return s.verify(sig);
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
-      return false;
+      throw new ManifestFormatException(
+          "manifest signature not valid for any trusted key (signed by "
+              + String.join(", ", names)
+              + "; trusted: "
+              + String.join(", ", keys)
+              + ")");
     }
-  }
-
-  /** Splits {@code name:base64}; throws IllegalArgumentException if malformed. */
-  static String[] splitSignature(String sig) {
-    int i = sig.indexOf(':');
-    if (i <= 0 || i == sig.length() - 1) {
-      throw new IllegalArgumentException(
-          "signature must be keyname:base64, got " + ManifestPaths.quote(sig));
-    }
-    checkKeyName(sig.substring(0, i));
-    return new String[] {sig.substring(0, i), sig.substring(i + 1)};
-  }
-
-  private static void checkKeyName(String name) {
-    if (name.isEmpty() || name.length() > 128 || !name.matches("[A-Za-z0-9._+-]+")) {
-      throw new IllegalArgumentException("bad key name " + ManifestPaths.quote(name));
-    }
+    return ManifestCodec.decode(manifestBytes);
   }
 
   /** Encodes the envelope. */
@@ -145,8 +105,8 @@ public record SignedManifest(byte[] manifestBytes, List<String> signatures) {
       g.writeBinary(manifestBytes, 0, manifestBytes.length);
       g.writeFieldName("signatures");
       g.writeStartArray(null, signatures.size());
-      for (String s : signatures) {
-        g.writeString(s);
+      for (NixSignature s : signatures) {
+        g.writeString(s.toString());
       }
       g.writeEndArray();
       g.writeEndObject();
@@ -174,12 +134,12 @@ public record SignedManifest(byte[] manifestBytes, List<String> signatures) {
       byte[] m = r.nextBinary();
       r.field("signatures");
       r.expect(JsonToken.START_ARRAY);
-      List<String> sigs = new ArrayList<>();
+      List<NixSignature> sigs = new ArrayList<>();
       while (r.next() != JsonToken.END_ARRAY) {
         if (sigs.size() >= MAX_SIGNATURES) {
           throw new ManifestFormatException("more than " + MAX_SIGNATURES + " signatures");
         }
-        sigs.add(r.currentString());
+        sigs.add(NixSignature.parse(r.currentString()));
       }
       r.expect(JsonToken.END_OBJECT);
       if (p.nextToken() != null) {

@@ -163,7 +163,8 @@ class ManifestCodecTest {
     v2[at + 2] = 0x02;
     var e = assertThrows(ManifestFormatException.class, () -> ManifestCodec.decode(v2));
     assertTrue(e.getMessage().contains("version 2"), e.getMessage());
-    byte[] signed = new SignedManifest(enc, List.of("k:AAAA")).encode();
+    byte[] signed =
+        new SignedManifest(enc, List.of(new dev.styx.sig.NixSignature("k", new byte[64]))).encode();
     assertThrows(ManifestFormatException.class, () -> ManifestCodec.decode(signed));
   }
 
