@@ -60,4 +60,86 @@ class WriterMountTest {
         });
     ImageChecks.assertFsckExtractMatches(image, List.of(slabFile), src, tmp.resolve("x"));
   }
+
+  @Test
+  void fileOver4GiBUsesExtendedInodeAndReadsBackThroughTheKernel() throws Exception {
+    long size = (5L << 30) + 123;
+    int shift = 20;
+    long n = ErofsNode.ChunkedFile.chunkCount(size, shift);
+    Path slabFile = tmp.resolve("sparse-slab");
+    List<ChunkLocation> locs = new java.util.ArrayList<>();
+    // Chunks stored in reverse order in the slab, so a wrong index shows up as wrong bytes.
+    long slabBlocks = n * 256;
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(slabFile.toFile(), "rw")) {
+      f.setLength(slabBlocks * 4096);
+      for (long i = 0; i < n; i++) {
+        long blk = (n - 1 - i) * 256;
+        locs.add(new ChunkLocation(1, blk));
+        f.seek(blk * 4096);
+        f.writeLong(i);
+      }
+    }
+    ErofsNode.Directory root =
+        ErofsNode.Directory.of(
+            new ErofsNode.Entry("big", new ErofsNode.ChunkedFile(size, shift, locs, false)));
+    Path image = tmp.resolve("big.erofs");
+    Files.write(
+        image,
+        ErofsWriter.write(new ErofsImage(root, List.of(new ErofsDevice("sparse", slabBlocks)))));
+    ImageChecks.withMount(
+        image,
+        List.of(slabFile),
+        tmp.resolve("mnt"),
+        m -> {
+          Path big = m.resolve("big");
+          assertEquals(size, Files.size(big));
+          assertEquals(1000L, Files.getLastModifiedTime(big).toMillis());
+          try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(big)) {
+            for (long i : new long[] {0, 1, 4096, n - 1}) {
+              java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8);
+              ch.read(b, i << shift);
+              assertEquals(i, b.flip().getLong(), "chunk " + i);
+            }
+          }
+        });
+  }
+
+  @Test
+  void chunksOnTwoSlabsMountWithTwoDevices() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src2"));
+    Random rnd = new Random(7);
+    for (int i = 0; i < 6; i++) {
+      byte[] b = new byte[100_000 + i];
+      rnd.nextBytes(b);
+      Files.write(src.resolve("f" + i), b);
+    }
+    Path s1 = tmp.resolve("slab-a");
+    Path s2 = tmp.resolve("slab-b");
+    ErofsNode.Directory root;
+    List<ErofsDevice> devs;
+    try (SlabFileWriter a = SlabFileWriter.open(s1);
+        SlabFileWriter b = SlabFileWriter.open(s2)) {
+      List<ErofsNode.Entry> es = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        byte[] data = Files.readAllBytes(src.resolve("f" + i));
+        List<ChunkLocation> locs = new java.util.ArrayList<>();
+        for (int c = 0; c * 65536 < data.length; c++) {
+          int len = Math.min(65536, data.length - c * 65536);
+          // alternate slabs chunk by chunk
+          locs.add(
+              (c + i) % 2 == 0
+                  ? a.appendChunk(1, data, c * 65536, len)
+                  : b.appendChunk(2, data, c * 65536, len));
+        }
+        es.add(
+            new ErofsNode.Entry("f" + i, new ErofsNode.ChunkedFile(data.length, 16, locs, false)));
+      }
+      root = new ErofsNode.Directory(es);
+      devs = List.of(a.device(), b.device());
+    }
+    Path image = tmp.resolve("two.erofs");
+    Files.write(image, ErofsWriter.write(new ErofsImage(root, devs)));
+    ImageChecks.assertMountMatches(image, List.of(s1, s2), src, tmp.resolve("mnt"));
+    ImageChecks.assertFsckExtractMatches(image, List.of(s1, s2), src, tmp.resolve("x2"));
+  }
 }
