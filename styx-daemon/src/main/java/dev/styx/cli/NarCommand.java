@@ -6,6 +6,7 @@ import dev.styx.nar.NarRestore;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -58,10 +59,10 @@ final class NarCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      PrintStream out = System.out;
+      OutputStream out = CliStdout.binary();
       NarDump.dump(existing(path), out);
       out.flush();
-      if (out.checkError()) {
+      if (out instanceof PrintStream ps && ps.checkError()) {
         throw new IOException("error writing the NAR to stdout");
       }
       return 0;

@@ -24,6 +24,7 @@ record CliRun(int exitCode, byte[] stdout, String stderr) {
 
   /** Runs with stdout going to {@code out} (e.g. a digesting stream for big NARs). */
   static CliRun run(InputStream stdin, OutputStream out, String... args) {
+    CliStdout.init(); // capture the real stdout before redirecting it
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     InputStream oldIn = System.in;

@@ -4,11 +4,13 @@ import dev.styx.nix.NixHash;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.DigestOutputStream;
@@ -52,8 +54,15 @@ public final class NarDump {
       v.symlink(path, Files.readSymbolicLink(file).toString());
     } else if (a.isRegularFile()) {
       boolean exec = a.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
-      try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-        v.regularFile(path, exec, a.size(), in);
+      if (v instanceof NarWriter w) {
+        try (FileChannel ch =
+            FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+          w.regularFile(path, exec, a.size(), ch);
+        }
+      } else {
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+          v.regularFile(path, exec, a.size(), in);
+        }
       }
     } else if (a.isDirectory()) {
       v.directory(path);

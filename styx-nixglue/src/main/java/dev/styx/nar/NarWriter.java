@@ -1,9 +1,12 @@
 package dev.styx.nar;
 
 import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -18,6 +21,10 @@ public final class NarWriter implements NarVisitor, AutoCloseable {
   private static final byte[] ZEROS = new byte[8];
 
   private final OutputStream out;
+
+  /** The underlying file's channel when writing to a file or pipe: contents go by sendfile. */
+  private final FileChannel channel;
+
   private final byte[] copyBuf = new byte[256 * 1024];
   private final Deque<OpenDir> open = new ArrayDeque<>();
   private long written;
@@ -36,6 +43,7 @@ public final class NarWriter implements NarVisitor, AutoCloseable {
   /** Writes to {@code out} (buffered internally; {@link #close} flushes but does not close it). */
   public NarWriter(OutputStream out) {
     this.out = new BufferedOutputStream(out, 256 * 1024);
+    this.channel = out instanceof FileOutputStream f ? f.getChannel() : null;
   }
 
   /** Bytes written so far. */
@@ -152,6 +160,48 @@ public final class NarWriter implements NarVisitor, AutoCloseable {
     written += size;
     if (contents.read() >= 0) {
       throw new IOException("contents of '" + path + "' are longer than " + size + " (changed?)");
+    }
+    pad(size);
+    end(path);
+  }
+
+  /**
+   * A regular file read from {@code src} (positions 0 to {@code size}); when writing to a file or
+   * pipe the bytes are moved in the kernel (sendfile/copy_file_range) without passing the heap.
+   */
+  public void regularFile(NarPath path, boolean executable, long size, FileChannel src)
+      throws IOException {
+    if (channel == null) {
+      regularFile(path, executable, size, Channels.newInputStream(src.position(0)));
+      return;
+    }
+    begin(path);
+    str("regular");
+    if (executable) {
+      str("executable");
+      str("");
+    }
+    str("contents");
+    writeU64(size);
+    out.flush();
+    long pos = 0;
+    while (pos < size) {
+      long n = src.transferTo(pos, size - pos, channel);
+      if (n <= 0) {
+        throw new IOException(
+            "contents of '"
+                + path
+                + "' ended "
+                + (size - pos)
+                + " bytes short of "
+                + size
+                + " (changed?)");
+      }
+      pos += n;
+    }
+    written += size;
+    if (src.size() != size) {
+      throw new IOException("contents of '" + path + "' changed size while being read");
     }
     pad(size);
     end(path);

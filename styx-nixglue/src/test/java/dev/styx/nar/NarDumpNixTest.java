@@ -83,6 +83,19 @@ public class NarDumpNixTest {
   }
 
   @Test
+  void dumpToAFileUsesTheKernelCopyPathAndStaysExact() throws Exception {
+    Tiers.requireNix();
+    Path tree = GeneratedTree.create(tmp.resolve("tree"));
+    Path out = tmp.resolve("out.nar");
+    try (java.io.FileOutputStream fo = new java.io.FileOutputStream(out.toFile())) {
+      fo.write(new byte[] {1, 2, 3}); // the NAR must land after what the stream already holds
+      NarDump.dump(tree, fo);
+    }
+    byte[] all = Files.readAllBytes(out);
+    assertArrayEquals(nixDump(tree), java.util.Arrays.copyOfRange(all, 3, all.length));
+  }
+
+  @Test
   void singleFileAndSymlinkRoots() throws Exception {
     Tiers.requireNix();
     Path f = Files.writeString(tmp.resolve("f"), "x");
