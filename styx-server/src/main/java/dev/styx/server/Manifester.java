@@ -1,0 +1,320 @@
+package dev.styx.server;
+
+import dev.styx.cache.BinaryCacheClient;
+import dev.styx.cache.BinaryCacheException;
+import dev.styx.cache.NarIntegrityException;
+import dev.styx.cache.UntrustedNarInfoException;
+import dev.styx.chunkstore.ChunkStoreDir;
+import dev.styx.manifest.Manifest;
+import dev.styx.manifest.ManifestBuilder;
+import dev.styx.manifest.ManifestKey;
+import dev.styx.manifest.ManifestObject;
+import dev.styx.manifest.NarManifestVisitor;
+import dev.styx.manifest.SignedManifest;
+import dev.styx.nar.NarFormatException;
+import dev.styx.nar.NarReader;
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.StorePath;
+import dev.styx.sig.NixKeyring;
+import dev.styx.sig.NixSecretKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns store paths of allow-listed Nix binary caches into signed manifests (ARCHITECTURE.md
+ * "Trust"): fetch the narinfo and check its signature against the upstream keys, stream the NAR
+ * (decompressed, FileHash and NarHash verified by {@link BinaryCacheClient} at its end), cut and
+ * store the chunks, sign the manifest and put it in the manifest cache. Concurrent requests for the
+ * same (upstream, path) share one ingest; a cached manifest is answered without any ingest.
+ *
+ * <p>Only after the NAR verified is a manifest signed and stored, so a bad upstream never leaves a
+ * manifest behind. Chunks cut before a failure may remain: they are named by their content, so they
+ * are correct objects, merely unreferenced.
+ */
+public final class Manifester implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Manifester.class);
+
+  /** Where a response came from: the cache, a new ingest, or an ingest already running. */
+  public record Result(String key, byte[] object, String source) {}
+
+  private final ChunkStoreDir store;
+  private final List<NixSecretKey> signingKeys;
+  private final Map<String, BinaryCacheClient> upstreams = new LinkedHashMap<>();
+  private final ExecutorService ingestPool;
+  private final ExecutorService cpu;
+  private final ServerMetrics metrics;
+  private final int chunksInFlight;
+  private final ConcurrentHashMap<String, CompletableFuture<Result>> running =
+      new ConcurrentHashMap<>();
+
+  /**
+   * @param upstreamUrls the allow-list; requests naming any other upstream are refused
+   * @param upstreamKeys keys trusted for narinfo signatures (all upstreams)
+   * @param ingestPool runs ingests (blocking network reads and NAR parsing)
+   * @param cpu hashes and compresses chunks
+   */
+  public Manifester(
+      ChunkStoreDir store,
+      List<NixSecretKey> signingKeys,
+      List<String> upstreamUrls,
+      NixKeyring upstreamKeys,
+      ExecutorService ingestPool,
+      ExecutorService cpu,
+      ServerMetrics metrics) {
+    if (signingKeys.isEmpty()) {
+      throw new IllegalArgumentException("the manifester needs a signing key");
+    }
+    if (upstreamKeys.isEmpty()) {
+      throw new IllegalArgumentException("the manifester needs at least one --upstream-key");
+    }
+    this.store = store;
+    this.signingKeys = List.copyOf(signingKeys);
+    this.ingestPool = ingestPool;
+    this.cpu = cpu;
+    this.metrics = metrics;
+    this.chunksInFlight = 4 * Runtime.getRuntime().availableProcessors() + 4;
+    for (String u : upstreamUrls) {
+      String norm = ManifestKey.normalizeUpstream(u);
+      upstreams.put(norm, BinaryCacheClient.builder(norm).trustedKeys(upstreamKeys).build());
+    }
+    if (upstreams.isEmpty()) {
+      throw new IllegalArgumentException("the manifester needs at least one --upstream");
+    }
+  }
+
+  /** The normalized allow-listed upstream URLs. */
+  public Set<String> upstreams() {
+    return upstreams.keySet();
+  }
+
+  /** The stored manifest object under {@code key}, or a 404. */
+  public byte[] cachedObject(String key) throws IOException {
+    String k;
+    try {
+      k = ChunkStoreDir.checkKey(key);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    return store
+        .readManifest(k)
+        .orElseThrow(() -> ApiException.notFound("manifest-not-cached", "no manifest " + key));
+  }
+
+  /**
+   * The signed manifest object for {@code storePath} (full path, base name or hash part) from
+   * {@code upstream}: from the cache, or ingested now (joining an ingest already running).
+   */
+  public Result manifest(String upstream, String storePath) throws IOException {
+    String norm;
+    String hashPart;
+    try {
+      norm = ManifestKey.normalizeUpstream(upstream);
+      hashPart = ManifestKey.hashPart(storePath);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    Optional<StorePath> wanted = Optional.empty();
+    if (storePath.length() > 32) {
+      try {
+        wanted =
+            Optional.of(
+                storePath.startsWith("/")
+                    ? StorePath.parse(storePath)
+                    : StorePath.parseBaseName(storePath));
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest(e.getMessage());
+      }
+    }
+    BinaryCacheClient client = upstreams.get(norm);
+    if (client == null) {
+      throw new ApiException(
+          403,
+          "upstream-not-allowed",
+          "upstream " + norm + " is not on this manifester's allow-list " + upstreams.keySet());
+    }
+    String key = ManifestKey.of(norm, hashPart);
+    Optional<byte[]> cached = store.readManifest(key);
+    if (cached.isPresent()) {
+      metrics.manifestCacheHits.increment();
+      return new Result(key, cached.get(), "hit");
+    }
+    CompletableFuture<Result> mine = new CompletableFuture<>();
+    CompletableFuture<Result> f = running.putIfAbsent(key, mine);
+    String source = "coalesced";
+    if (f == null) {
+      f = mine;
+      source = "miss";
+      metrics.manifestCacheMisses.increment();
+      try {
+        ingestPool.execute(() -> runIngest(client, norm, hashPart, key, mine));
+      } catch (RejectedExecutionException e) {
+        running.remove(key, mine);
+        mine.completeExceptionally(
+            new ApiException(503, "overloaded", "too many ingests queued, retry later"));
+      }
+    } else {
+      metrics.coalesced.increment();
+    }
+    Result r = await(f);
+    if (wanted.isPresent()) {
+      checkName(r, wanted.get());
+    }
+    return new Result(r.key(), r.object(), source);
+  }
+
+  private void checkName(Result r, StorePath wanted) throws IOException {
+    Manifest m = ManifestObject.unwrap(r.object()).verify(NixKeyring.of(publicKeys()));
+    if (!m.storePath().equals(wanted.toString())) {
+      throw ApiException.notFound(
+          "store-path-mismatch",
+          "upstream has "
+              + m.storePath()
+              + " for hash part "
+              + wanted.hashPart()
+              + ", not "
+              + wanted);
+    }
+  }
+
+  private List<dev.styx.sig.NixPublicKey> publicKeys() {
+    return signingKeys.stream().map(NixSecretKey::publicKey).toList();
+  }
+
+  private static Result await(CompletableFuture<Result> f) throws IOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted waiting for ingest", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause() instanceof CompletionException ce ? ce.getCause() : e.getCause();
+      if (c instanceof ApiException a) {
+        throw a;
+      }
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("ingest failed: " + c, c);
+    }
+  }
+
+  private void runIngest(
+      BinaryCacheClient client,
+      String upstream,
+      String hashPart,
+      String key,
+      CompletableFuture<Result> out) {
+    try {
+      out.complete(ingest(client, upstream, hashPart, key));
+    } catch (Throwable t) {
+      metrics.ingestFailures.increment();
+      log.info("ingest of {} from {} failed: {}", hashPart, upstream, t.toString());
+      out.completeExceptionally(classify(t, upstream, hashPart));
+    } finally {
+      running.remove(key, out);
+    }
+  }
+
+  private Result ingest(BinaryCacheClient client, String upstream, String hashPart, String key)
+      throws IOException, InterruptedException {
+    long t0 = System.nanoTime();
+    NarInfo ni =
+        client
+            .narInfo(hashPart)
+            .orElseThrow(
+                () ->
+                    ApiException.notFound(
+                        "upstream-not-found",
+                        "upstream " + upstream + " has no narinfo for " + hashPart));
+    ManifestBuilder builder =
+        new ManifestBuilder(new StoringChunkConsumer(store, cpu, metrics, chunksInFlight));
+    long narBytes;
+    try (InputStream nar = client.openNar(ni)) {
+      narBytes = NarReader.read(nar, new NarManifestVisitor(builder));
+    } catch (IOException | RuntimeException e) {
+      builder.cancel();
+      throw e;
+    }
+    Manifest m =
+        builder.build(
+            ni.storePath().toString(),
+            ni.narHash().toNix32String(),
+            ni.narSize(),
+            ni.references().stream().map(StorePath::baseName).toList());
+    SignedManifest sm = SignedManifest.sign(m, signingKeys);
+    byte[] object = ManifestObject.wrap(sm);
+    store.putManifest(key, object);
+    long dt = System.nanoTime() - t0;
+    metrics.ingests.increment();
+    metrics.ingestNarBytes.add(narBytes);
+    metrics.upstreamBytes.add(ni.fileSize() > 0 ? ni.fileSize() : narBytes);
+    metrics.ingestNanos.add(dt);
+    log.info(
+        "ingested {} ({} NAR bytes, {} chunks) in {} ms",
+        m.storePath(),
+        narBytes,
+        m.chunkCount(),
+        dt / 1_000_000);
+    return new Result(key, object, "miss");
+  }
+
+  /** Maps an ingest failure to the status the client sees. */
+  static ApiException classify(Throwable t, String upstream, String hashPart) {
+    return switch (t) {
+      case ApiException a -> a;
+      case UntrustedNarInfoException e ->
+          new ApiException(422, "upstream-untrusted", e.getMessage(), e);
+      case NarIntegrityException e -> new ApiException(422, "nar-integrity", e.getMessage(), e);
+      case NarFormatException e ->
+          new ApiException(
+              422,
+              "bad-nar",
+              "NAR of " + hashPart + " from " + upstream + ": " + e.getMessage(),
+              e);
+      case BinaryCacheException e -> new ApiException(502, "upstream-error", e.getMessage(), e);
+      case IllegalArgumentException e ->
+          new ApiException(
+              422, "bad-upstream-data", "bad data from " + upstream + ": " + e.getMessage(), e);
+      case IOException e
+          when String.valueOf(e.getMessage()).contains("unsupported NAR compression") ->
+          new ApiException(422, "unsupported-compression", e.getMessage(), e);
+      case IOException e when isCorruptCompression(e) ->
+          new ApiException(
+              422,
+              "nar-integrity",
+              "compressed NAR of " + hashPart + " from " + upstream + " is corrupt: " + e,
+              e);
+      case IOException e ->
+          new ApiException(
+              502, "upstream-io", "reading " + hashPart + " from " + upstream + " failed: " + e, e);
+      default -> new ApiException(500, "internal", "ingest failed: " + t, t);
+    };
+  }
+
+  /** Decompressor errors: the file is damaged (retrying a static cache gives the same bytes). */
+  private static boolean isCorruptCompression(IOException e) {
+    String n = e.getClass().getName();
+    return n.startsWith("org.tukaani.xz.")
+        || n.equals("com.github.luben.zstd.ZstdIOException")
+        || e instanceof java.util.zip.ZipException
+        || n.startsWith("org.apache.commons.compress.");
+  }
+
+  @Override
+  public void close() {
+    upstreams.values().forEach(BinaryCacheClient::close);
+  }
+}
