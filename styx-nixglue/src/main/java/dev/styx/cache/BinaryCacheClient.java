@@ -27,6 +27,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * timeouts and bounded retries with exponential backoff for transport errors, 5xx and 429.
  */
 public final class BinaryCacheClient implements AutoCloseable {
+  /** Largest narinfo / nix-cache-info accepted (real ones are well under 4 KiB). */
+  private static final int MAX_TEXT = 1 << 20;
+
   private final URI base;
   private final NixKeyring trusted;
   private final boolean requireSignatures;
@@ -88,7 +91,7 @@ public final class BinaryCacheClient implements AutoCloseable {
       return this;
     }
 
-    /** Time until response headers arrive (default 60 s). */
+    /** Time until response headers arrive, and longest wait for body data (default 60 s). */
     public Builder requestTimeout(Duration d) {
       this.requestTimeout = d;
       return this;
@@ -229,16 +232,26 @@ public final class BinaryCacheClient implements AutoCloseable {
   private Optional<String> fetchText(URI u) throws IOException {
     if (isFile()) {
       try {
-        return Optional.of(Files.readString(Path.of(u), StandardCharsets.UTF_8));
+        Path f = Path.of(u);
+        if (Files.size(f) > MAX_TEXT) {
+          throw new BinaryCacheException(u + ": document larger than " + MAX_TEXT + " bytes");
+        }
+        return Optional.of(Files.readString(f, StandardCharsets.UTF_8));
       } catch (NoSuchFileException e) {
         return Optional.empty();
       }
     }
-    HttpResponse<byte[]> r = send(u, HttpResponse.BodyHandlers.ofByteArray(), true);
+    HttpResponse<InputStream> r = send(u, HttpResponse.BodyHandlers.ofInputStream(), true);
     if (r == null) {
       return Optional.empty();
     }
-    return Optional.of(new String(r.body(), StandardCharsets.UTF_8));
+    try (InputStream in = new StallGuardInputStream(r.body(), requestTimeout, u.toString())) {
+      byte[] body = in.readNBytes(MAX_TEXT + 1);
+      if (body.length > MAX_TEXT) {
+        throw new BinaryCacheException(u + ": document larger than " + MAX_TEXT + " bytes");
+      }
+      return Optional.of(new String(body, StandardCharsets.UTF_8));
+    }
   }
 
   private InputStream openRaw(URI u) throws IOException {
@@ -250,7 +263,7 @@ public final class BinaryCacheClient implements AutoCloseable {
       }
     }
     HttpResponse<InputStream> r = send(u, HttpResponse.BodyHandlers.ofInputStream(), false);
-    return r.body();
+    return new StallGuardInputStream(r.body(), requestTimeout, u.toString());
   }
 
   /**

@@ -256,6 +256,28 @@ class BinaryCacheTamperTest {
   }
 
   @Test
+  void stalledBodyTimesOut() throws Exception {
+    fx = NixCacheFixture.shared();
+    try (StaticHttpServer s = fx.newServer("none");
+        BinaryCacheClient c =
+            BinaryCacheClient.builder(s.url())
+                .trustedKeys(NixKeyring.parse(fx.publicKey()))
+                .requestTimeout(Duration.ofMillis(400))
+                .build()) {
+      NarInfo ni = c.narInfo(fx.tree()).orElseThrow();
+      s.stallNext(1, 1000, 5000);
+      long t0 = System.nanoTime();
+      BinaryCacheException e = assertThrows(BinaryCacheException.class, () -> readAll(c, ni));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(e.getMessage().contains("no data for 400 ms"), e.getMessage());
+      assertTrue(ms < 3000, "took " + ms + " ms");
+      // A stall shorter than the timeout is fine.
+      s.stallNext(1, 1000, 100);
+      assertEquals(ni.narSize(), readAll(c, ni).length);
+    }
+  }
+
+  @Test
   void unreachableServerFailsClearly() throws Exception {
     int port;
     try (java.net.ServerSocket ss =

@@ -25,6 +25,9 @@ public final class StaticHttpServer implements AutoCloseable {
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private volatile int failStatus = 503;
+  private final AtomicInteger stalls = new AtomicInteger();
+  private volatile long stallAfterBytes;
+  private volatile long stallMillis;
 
   /** Starts serving {@code root}. */
   public StaticHttpServer(Path root) throws IOException {
@@ -49,6 +52,16 @@ public final class StaticHttpServer implements AutoCloseable {
   public void failNext(int n, int status) {
     failStatus = status;
     failures.set(n);
+  }
+
+  /**
+   * The next {@code n} GETs send headers and {@code afterBytes} body bytes, then go silent for
+   * {@code millis} before finishing (a stalled server, for read-timeout tests).
+   */
+  public void stallNext(int n, long afterBytes, long millis) {
+    stallAfterBytes = afterBytes;
+    stallMillis = millis;
+    stalls.set(n);
   }
 
   /** Requests served so far (including injected failures). */
@@ -80,10 +93,23 @@ public final class StaticHttpServer implements AutoCloseable {
         ex.sendResponseHeaders(200, -1);
         return;
       }
+      boolean stall = stalls.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
       ex.sendResponseHeaders(200, size == 0 ? -1 : size);
       try (InputStream in = Files.newInputStream(f);
           OutputStream out = ex.getResponseBody()) {
+        if (stall) {
+          out.write(in.readNBytes((int) Math.min(stallAfterBytes, size)));
+          out.flush();
+          try {
+            Thread.sleep(stallMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
         in.transferTo(out);
+      } catch (IOException e) {
+        // the client gave up (e.g. after a stall); nothing to do
       }
     }
   }
