@@ -49,4 +49,24 @@ class BinaryCacheClientNixTest {
       assertTrue(Files.isDirectory(fx.cacheDir(compression).resolve("nar")));
     }
   }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"bzip2", "gzip"})
+  void otherNixCompressionsFetchAndVerify(String compression) throws Exception {
+    NixCacheFixture fx = NixCacheFixture.shared();
+    Path dir = fx.cacheDirFor(compression);
+    try (BinaryCacheClient c =
+        BinaryCacheClient.builder("file://" + dir)
+            .trustedKeys(NixKeyring.parse(fx.publicKey()))
+            .build()) {
+      for (StorePath p : fx.storePaths()) {
+        NarInfo ni = c.narInfo(p).orElseThrow();
+        assertEquals(compression, ni.compression());
+        try (InputStream in = c.openNar(ni)) {
+          assertArrayEquals(
+              dev.styx.nar.NarDumpNixTest.nixDumpPublic(Path.of(p.toString())), in.readAllBytes());
+        }
+      }
+    }
+  }
 }

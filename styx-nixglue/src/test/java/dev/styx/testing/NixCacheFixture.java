@@ -127,26 +127,41 @@ public final class NixCacheFixture {
     NixCacheFixture f =
         new NixCacheFixture(work, keyName, sk, Files.readString(pk).trim(), Map.copyOf(p));
     for (String c : compressions) {
-      Path dir = work.resolve("cache-" + c);
-      List<String> cmd = new ArrayList<>();
-      cmd.addAll(
-          List.of(
-              "nix",
-              "--extra-experimental-features",
-              "nix-command",
-              "copy",
-              "--option",
-              "substituters",
-              "",
-              "--to",
-              "file://" + dir + "?compression=" + c + "&secret-key=" + sk));
-      for (StorePath sp : p.values()) {
-        cmd.add(sp.toString());
-      }
-      Tiers.run(work, cmd.toArray(String[]::new));
-      f.caches.put(c, dir);
+      f.writeCache(c);
     }
     return f;
+  }
+
+  private Path writeCache(String compression) throws IOException, InterruptedException {
+    Path dir = work.resolve("cache-" + compression);
+    List<String> cmd = new ArrayList<>();
+    cmd.addAll(
+        List.of(
+            "nix",
+            "--extra-experimental-features",
+            "nix-command",
+            "copy",
+            "--option",
+            "substituters",
+            "",
+            "--to",
+            "file://" + dir + "?compression=" + compression + "&secret-key=" + secretKeyFile));
+    for (StorePath sp : paths.values()) {
+      cmd.add(sp.toString());
+    }
+    Tiers.run(work, cmd.toArray(String[]::new));
+    caches.put(compression, dir);
+    return dir;
+  }
+
+  /**
+   * A cache of the same paths with another compression Nix supports (e.g. {@code bzip2}), written
+   * on first use.
+   */
+  public synchronized Path cacheDirFor(String compression)
+      throws IOException, InterruptedException {
+    Path d = caches.get(compression);
+    return d != null ? d : writeCache(compression);
   }
 
   /** The fixture's scratch directory. */
@@ -155,7 +170,7 @@ public final class NixCacheFixture {
   }
 
   /** The cache directory for a compression ({@code xz}, {@code zstd}, {@code none}). */
-  public Path cacheDir(String compression) {
+  public synchronized Path cacheDir(String compression) {
     Path d = caches.get(compression);
     if (d == null) {
       throw new IllegalArgumentException("no cache with compression " + compression);
