@@ -8,6 +8,7 @@ import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.StorePath;
 import dev.styx.sig.NixKeyring;
 import dev.styx.testing.NixCacheFixture;
+import dev.styx.testing.Tiers;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,27 @@ class BinaryCacheClientNixTest {
       }
       assertTrue(c.narInfo("00000000000000000000000000000000").isEmpty());
       assertTrue(Files.isDirectory(fx.cacheDir(compression).resolve("nar")));
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void largeJdkPathFetchesOverHttpAndRestoresExactly() throws Exception {
+    NixCacheFixture fx = NixCacheFixture.sharedJdk();
+    StorePath p = fx.paths().get("jdk");
+    Path out = Files.createTempDirectory("styx-jdk-restore").resolve("jdk");
+    try (BinaryCacheClient c =
+        BinaryCacheClient.builder(fx.http("zstd"))
+            .trustedKeys(NixKeyring.parse(fx.publicKey()))
+            .build()) {
+      NarInfo ni = c.narInfo(p).orElseThrow();
+      assertTrue(ni.narSize() > 200_000_000L, "JDK NAR unexpectedly small: " + ni.narSize());
+      try (InputStream in = c.openNar(ni)) {
+        dev.styx.nar.NarRestore.restore(in, out);
+      }
+      assertEquals(
+          new dev.styx.nar.NarDigest(ni.narHash(), ni.narSize()), dev.styx.nar.NarDump.hash(out));
+    } finally {
+      Tiers.run(null, "rm", "-rf", out.getParent().toString());
     }
   }
 

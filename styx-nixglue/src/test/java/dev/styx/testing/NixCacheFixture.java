@@ -29,6 +29,10 @@ public final class NixCacheFixture {
 
   private static NixCacheFixture shared;
   private static AssertionError sharedFailure;
+  private static NixCacheFixture sharedJdk;
+
+  /** The JDK that {@link #sharedJdk()} puts in its cache (a large, realistic tree). */
+  public static final Path JDK = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
 
   private final Path work;
   private final String keyName;
@@ -73,6 +77,20 @@ public final class NixCacheFixture {
       }
     }
     return shared;
+  }
+
+  /**
+   * A per-JVM zstd cache (about 6 s to build) holding one large realistic path, the JDK at {@link
+   * #JDK} (label {@code jdk}, about 270 MB of NAR), signed like {@link #shared()}.
+   */
+  public static synchronized NixCacheFixture sharedJdk() throws IOException, InterruptedException {
+    if (sharedJdk == null) {
+      Tiers.requireNix();
+      Path work = Files.createTempDirectory("styx-nix-fixture-jdk");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(work)));
+      sharedJdk = create(work, "styx-test-jdk", Map.of("jdk", JDK), List.of("zstd"), false);
+    }
+    return sharedJdk;
   }
 
   /**
