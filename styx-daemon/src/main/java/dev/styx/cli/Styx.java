@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       NarCommand.class,
+      ErofsCommand.class,
       CacheCommand.class,
       FdHolderCommand.class
     })

@@ -61,7 +61,11 @@ public final class ErofsReader {
     if (size > MAX_IMAGE_BYTES) {
       throw new ErofsFormatException(path + ": image of " + size + " bytes is too large");
     }
-    return read(Files.readAllBytes(path));
+    try {
+      return read(Files.readAllBytes(path));
+    } catch (ErofsFormatException e) {
+      throw new ErofsFormatException(path + ": " + e.getMessage());
+    }
   }
 
   /** Parses {@code image}. */
