@@ -71,6 +71,12 @@ public interface LibC {
   int ftruncate(int fd, @off_t long length);
 
   @SaveError
+  @ssize_t
+  long write(int fd, @In int[] buf, @size_t long count);
+
+  int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
+
+  @SaveError
   int poll(Pointer fds, long nfds, int timeoutMs);
 
   @SaveError

@@ -15,4 +15,14 @@ public interface SlabFiller {
    * throwing makes the reader see EIO, never zeros or wrong data.
    */
   void fill(int slabId, long offset, long length) throws IOException;
+
+  /**
+   * Whether bytes {@code [offset, offset + length)} of slab {@code slabId} are known present,
+   * answered from memory without blocking or I/O (e.g. the presence bitmap). Lazy backends call it
+   * on their event thread to answer warm reads without a hand-off; false (the default) just means
+   * "ask {@link #fill}".
+   */
+  default boolean isPresent(int slabId, long offset, long length) {
+    return false;
+  }
 }

@@ -31,6 +31,8 @@ public final class Syscalls {
   public static final int AT_FDCWD = -100;
   // fcntl(2) commands
   static final int F_GETFD = 1;
+  // posix_fadvise(2) advice
+  public static final int POSIX_FADV_RANDOM = 1;
   // poll(2) events
   public static final int POLLIN = 1;
   // fallocate(2) modes
@@ -39,6 +41,13 @@ public final class Syscalls {
 
   private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
   private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+  /**
+   * Per-thread scratch for small out-structs (struct stat, struct pollfd) on hot paths: meant for
+   * platform threads such as an event loop; a virtual thread gets its own, as with any allocation.
+   */
+  private static final ThreadLocal<Pointer> SCRATCH =
+      ThreadLocal.withInitial(() -> Memory.allocateDirect(RUNTIME, 256));
 
   private Syscalls() {}
 
@@ -272,7 +281,7 @@ public final class Syscalls {
    * signal).
    */
   public static int poll(int fd, int events, int timeoutMs) throws SyscallException {
-    Pointer p = allocate(8); // struct pollfd {int fd; short events; short revents;}
+    Pointer p = SCRATCH.get(); // struct pollfd {int fd; short events; short revents;}
     p.putInt(0, fd);
     p.putShort(4, (short) events);
     p.putShort(6, (short) 0);
@@ -284,6 +293,25 @@ public final class Syscalls {
       throw error("poll(" + fd + ")");
     }
     return r == 0 ? 0 : p.getShort(6) & 0xffff;
+  }
+
+  /**
+   * write(2) of two native ints as one 8-byte record, e.g. {@code struct fanotify_response {s32 fd;
+   * u32 response;}}; no buffer to allocate on the hot path.
+   */
+  public static void writeIntPair(int fd, int first, int second) throws SyscallException {
+    long n = LIBC.write(fd, new int[] {first, second}, 8);
+    if (n != 8) {
+      throw error("write(" + fd + ", 8 bytes)");
+    }
+  }
+
+  /** posix_fadvise(2) over the whole file, e.g. {@link #POSIX_FADV_RANDOM} to stop readahead. */
+  public static void fadvise(int fd, int advice) throws SyscallException {
+    int r = LIBC.posix_fadvise(fd, 0, 0, advice);
+    if (r != 0) {
+      throw new SyscallException("posix_fadvise(" + fd + ", " + advice + ")", r, LIBC.strerror(r));
+    }
   }
 
   /** dup3(2): makes {@code newFd} a copy of {@code oldFd}. */
@@ -305,7 +333,7 @@ public final class Syscalls {
 
   /** {@code (st_dev, st_ino)} of an open file (x86-64 struct stat: offsets 0 and 8). */
   public static FileId fileId(int fd) throws SyscallException {
-    Pointer st = allocate(144);
+    Pointer st = SCRATCH.get();
     if (LIBC.fstat(fd, st) != 0) {
       throw error("fstat(" + fd + ")");
     }

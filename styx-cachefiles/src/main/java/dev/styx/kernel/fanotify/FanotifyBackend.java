@@ -9,7 +9,6 @@ import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.fdstore.FdStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,11 +18,10 @@ import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -64,7 +62,7 @@ public final class FanotifyBackend implements Backend {
   private final FdStore fdStore;
   private final Map<FileId, CompletableFuture<Slab>> slabs = new ConcurrentHashMap<>();
   private final Map<Integer, Slab> slabsById = new ConcurrentHashMap<>();
-  private final ExecutorService fills = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledThreadPoolExecutor deadlines = newDeadlineTimer();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final LongAdder events = new LongAdder();
   private final LongAdder allowed = new LongAdder();
@@ -91,6 +89,14 @@ public final class FanotifyBackend implements Backend {
   public FanotifyBackend(FanotifyOptions options, FdStore fdStore) {
     this.options = options;
     this.fdStore = fdStore;
+  }
+
+  private static ScheduledThreadPoolExecutor newDeadlineTimer() {
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1, r -> Thread.ofPlatform().daemon().name("fanotify-deadlines").unstarted(r));
+    t.setRemoveOnCancelPolicy(true);
+    return t;
   }
 
   /** The fd store name of slab {@code slabId}'s pre-mark write fd. */
@@ -260,14 +266,14 @@ public final class FanotifyBackend implements Backend {
   }
 
   @Override
-  public void mount(Path image, List<Slab> slabList, Path target) throws IOException {
+  public synchronized void mount(Path image, List<Slab> slabList, Path target) throws IOException {
     for (Slab s : slabList) {
       if (!slabsById.containsKey(s.id())) {
         throw new IllegalStateException(
             "slab " + s.id() + " must be attached (marked) before a mount uses it");
       }
     }
-    FileBackedMount.mount(image, slabList, target);
+    MountReadAhead.mount(image, slabList, target, options.readAheadKb());
   }
 
   @Override
@@ -315,7 +321,7 @@ public final class FanotifyBackend implements Backend {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    fills.shutdownNow();
+    deadlines.shutdownNow();
     journal.close();
     closeQuietly(groupFd);
     groupFd = -1;
@@ -375,6 +381,16 @@ public final class FanotifyBackend implements Backend {
       return;
     }
     InFlightJournal.Entry entry = new InFlightJournal.Entry(ev.fd(), file, offset, count);
+    // Warm path: present data is answered right here, no hand-off. Not journaled: the event is
+    // answered within microseconds on this thread.
+    CompletableFuture<Slab> known = slabs.get(file);
+    Slab slab = known == null ? null : known.getNow(null);
+    if (slab != null && filler.isPresent(slab.id(), offset, count)) {
+      answer(ev.fd(), true);
+      closeQuietly(ev.fd());
+      serveNanos.add(System.nanoTime() - t0);
+      return;
+    }
     try {
       journal.add(entry);
     } catch (IOException e) {
@@ -402,61 +418,91 @@ public final class FanotifyBackend implements Backend {
     }
   }
 
-  private void dispatch(InFlightJournal.Entry e, boolean closeFd, long t0) {
-    inFlight.incrementAndGet();
-    Thread.ofVirtual().name("fanotify-event-" + e.fd()).start(() -> serve(e, closeFd, t0));
-  }
+  /** One event being served; whoever finishes it first (fill or deadline) answers it. */
+  private final class Pending {
+    final InFlightJournal.Entry entry;
+    final boolean closeFd;
+    final long t0;
+    final AtomicBoolean done = new AtomicBoolean();
+    volatile Thread worker;
+    volatile ScheduledFuture<?> timer;
 
-  private void serve(InFlightJournal.Entry e, boolean closeFd, long t0) {
-    long deadline = t0 + options.eventDeadline().toNanos();
-    boolean ok = false;
-    try {
-      Slab slab =
-          slabs
-              .computeIfAbsent(e.file(), k -> new CompletableFuture<>())
-              .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      Future<?> f =
-          fills.submit(
-              () -> {
-                filler.fill(slab.id(), e.offset(), e.count());
-                return null;
-              });
-      try {
-        f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        ok = true;
-      } catch (TimeoutException t) {
-        f.cancel(true);
-        throw t;
+    Pending(InFlightJournal.Entry entry, boolean closeFd, long t0) {
+      this.entry = entry;
+      this.closeFd = closeFd;
+      this.t0 = t0;
+    }
+
+    void finish(boolean ok) {
+      if (!done.compareAndSet(false, true)) {
+        return;
       }
-    } catch (TimeoutException t) {
-      timedOut.increment();
-      LOG.warn(
-          "fanotify: fill of {}+{} missed its {} deadline: denying",
-          e.offset(),
-          e.count(),
-          options.eventDeadline());
-    } catch (ExecutionException x) {
-      LOG.warn(
-          "fanotify: fill of {}+{} failed: denying: {}",
-          e.offset(),
-          e.count(),
-          x.getCause().toString());
-    } catch (InterruptedException x) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException x) {
-      LOG.error("fanotify: serving event failed: denying", x);
-    } finally {
-      answer(e.fd(), ok);
+      ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
+      answer(entry.fd(), ok);
       try {
-        journal.remove(e.fd());
+        journal.remove(entry.fd());
       } catch (IOException x) {
         LOG.error("fanotify: journal write failed: {}", x.getMessage());
       }
       if (closeFd) {
-        closeQuietly(e.fd());
+        closeQuietly(entry.fd());
       }
       serveNanos.add(System.nanoTime() - t0);
       inFlight.decrementAndGet();
+    }
+  }
+
+  private void dispatch(InFlightJournal.Entry e, boolean closeFd, long t0) {
+    inFlight.incrementAndGet();
+    Pending p = new Pending(e, closeFd, t0);
+    long delay = t0 + options.eventDeadline().toNanos() - System.nanoTime();
+    p.timer = deadlines.schedule(() -> expire(p), Math.max(0, delay), TimeUnit.NANOSECONDS);
+    // The fill may do HTTP: a virtual thread per event.
+    Thread.ofVirtual().start(() -> serve(p));
+  }
+
+  private void expire(Pending p) {
+    if (p.done.get()) {
+      return;
+    }
+    timedOut.increment();
+    LOG.warn(
+        "fanotify: fill of {}+{} missed its {} deadline: denying",
+        p.entry.offset(),
+        p.entry.count(),
+        options.eventDeadline());
+    p.finish(false);
+    Thread w = p.worker;
+    if (w != null) {
+      w.interrupt(); // abandon the fetch
+    }
+  }
+
+  private void serve(Pending p) {
+    p.worker = Thread.currentThread();
+    InFlightJournal.Entry e = p.entry;
+    boolean ok = false;
+    try {
+      Slab slab = slabs.computeIfAbsent(e.file(), k -> new CompletableFuture<>()).get();
+      if (!p.done.get()) {
+        filler.fill(slab.id(), e.offset(), e.count());
+        ok = true;
+      }
+    } catch (IOException x) {
+      if (!p.done.get()) {
+        LOG.warn(
+            "fanotify: fill of {}+{} failed: denying: {}", e.offset(), e.count(), x.toString());
+      }
+    } catch (InterruptedException x) {
+      // the deadline passed (already answered) or shutdown
+    } catch (ExecutionException | RuntimeException x) {
+      LOG.error("fanotify: serving event failed: denying", x);
+    } finally {
+      p.worker = null;
+      p.finish(ok);
     }
   }
 
@@ -469,14 +515,14 @@ public final class FanotifyBackend implements Backend {
           denyErrnoSupported ? FanotifyApi.denyWithErrno(FanotifyApi.EIO) : FanotifyApi.FAN_DENY;
     }
     try {
-      respond(fd, response);
+      Syscalls.writeIntPair(groupFd, fd, response);
     } catch (SyscallException e) {
       if (e.errno() == EINVAL && !allow && denyErrnoSupported) {
         // Kernels before 6.14 refuse FAN_DENY_ERRNO: plain FAN_DENY, the reader sees EPERM.
         denyErrnoSupported = false;
         LOG.warn("fanotify: FAN_DENY_ERRNO refused; readers will see EPERM instead of EIO");
         try {
-          respond(fd, FanotifyApi.FAN_DENY);
+          Syscalls.writeIntPair(groupFd, fd, FanotifyApi.FAN_DENY);
         } catch (SyscallException e2) {
           LOG.error("fanotify: deny of fd {} failed: {}", fd, e2.getMessage());
         }
@@ -487,13 +533,6 @@ public final class FanotifyBackend implements Backend {
         LOG.error("fanotify: response for fd {} failed: {}", fd, e.getMessage());
       }
     }
-  }
-
-  private void respond(int fd, int response) throws SyscallException {
-    ByteBuffer b =
-        ByteBuffer.allocateDirect(FanotifyApi.RESPONSE_LEN).order(ByteOrder.nativeOrder());
-    b.putInt(0, fd).putInt(4, response);
-    Syscalls.writeFully(groupFd, b);
   }
 
   private static void closeQuietly(int fd) {

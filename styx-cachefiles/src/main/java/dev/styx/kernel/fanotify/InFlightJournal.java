@@ -3,38 +3,46 @@ package dev.styx.kernel.fanotify;
 import dev.styx.kernel.FileId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small append-only file of the permission events read but not yet answered: {@code + fd dev ino
- * offset count} when an event is read, {@code - fd} once it is answered. A restarted daemon (which
- * took the group fd back from the fd store) answers what is left by writing responses that name the
- * journaled fd numbers: the kernel matches responses by that integer in the group's access list,
- * not by any fd the new process owns. The file is not fsynced: it only has to survive the process,
- * not the machine (a reboot ends the group and every mount anyway).
+ * The permission events read but not yet answered, one fixed-size slot each, so that a restarted
+ * daemon (which took the group fd back from the fd store) can answer them: the kernel matches a
+ * response by the fd NUMBER in the group's access list, not by any fd the new process owns.
+ *
+ * <p>Slot layout (48 bytes, little-endian): state u32 @0 ({@link #LIVE} or 0), fd s32 @4, dev
+ * u64 @8, ino u64 @16, offset u64 @24, count u64 @32, reserved @40. Adding writes a whole slot,
+ * answering clears its state word: two small page-cache writes per event, no truncation or growth
+ * on the hot path (the file only grows when more events are in flight than ever before). Not
+ * fsynced: it must survive the process, not the machine (a reboot ends the group and every mount
+ * anyway).
  */
 public final class InFlightJournal implements AutoCloseable {
   /** One unanswered event: its fd number in the reading process, file, and byte range. */
   public record Entry(int fd, FileId file, long offset, long count) {}
 
-  private static final long COMPACT_AT = 4L << 20;
+  static final int SLOT = 48;
+  static final int LIVE = 0x314a4653; // "SFJ1"
 
-  private final Path path;
+  private final FileChannel ch;
   private final List<Entry> recovered;
-  private final Map<Integer, Entry> open = new LinkedHashMap<>();
-  private FileChannel ch;
-  private long size;
+  private final Map<Integer, Integer> slotOfFd = new HashMap<>();
+  private final ArrayDeque<Integer> free = new ArrayDeque<>();
+  private final ByteBuffer slotBuf = ByteBuffer.allocateDirect(SLOT).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer clearBuf = ByteBuffer.allocateDirect(4);
+  private int slots;
 
-  private InFlightJournal(Path path, List<Entry> recovered) {
-    this.path = path;
+  private InFlightJournal(FileChannel ch, List<Entry> recovered) {
+    this.ch = ch;
     this.recovered = List.copyOf(recovered);
   }
 
@@ -46,50 +54,54 @@ public final class InFlightJournal implements AutoCloseable {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    String text = Files.exists(path) ? Files.readString(path, StandardCharsets.UTF_8) : "";
-    InFlightJournal j = new InFlightJournal(path, List.copyOf(replay(text).values()));
-    synchronized (j) {
-      for (Entry e : j.recovered) {
-        j.open.put(e.fd(), e);
+    FileChannel ch =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      long size = ch.size();
+      ByteBuffer all = ByteBuffer.allocate((int) Math.min(size, Integer.MAX_VALUE - 8));
+      while (all.hasRemaining() && ch.read(all, all.position()) > 0) {
+        // read it all
       }
-      j.rewrite();
+      all.flip();
+      Map<Integer, Entry> live = scan(all);
+      InFlightJournal j = new InFlightJournal(ch, List.copyOf(live.values()));
+      synchronized (j) {
+        j.slots = (int) (size / SLOT);
+        for (int s = 0; s < j.slots; s++) {
+          j.free.add(s);
+        }
+        for (var e : live.entrySet()) {
+          j.free.remove(e.getKey());
+          j.slotOfFd.put(e.getValue().fd(), e.getKey());
+        }
+      }
+      return j;
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
     }
-    return j;
   }
 
   /**
-   * The unanswered entries of a journal text, by fd number (the latest {@code +} wins). A torn last
-   * line, left by a process killed mid-write, is ignored.
+   * The live entries of a journal image, by slot index. A partial slot at the end (a file cut
+   * short) is ignored; a live slot with a negative fd or range is rejected as corrupt.
    */
-  public static Map<Integer, Entry> replay(String text) {
-    Map<Integer, Entry> m = new LinkedHashMap<>();
-    int start = 0;
-    while (start < text.length()) {
-      int nl = text.indexOf('\n', start);
-      if (nl < 0) {
-        break; // torn tail
+  public static Map<Integer, Entry> scan(ByteBuffer image) {
+    ByteBuffer b = image.slice().order(ByteOrder.LITTLE_ENDIAN);
+    Map<Integer, Entry> m = new java.util.LinkedHashMap<>();
+    for (int s = 0; (s + 1) * SLOT <= b.limit(); s++) {
+      int at = s * SLOT;
+      if (b.getInt(at) != LIVE) {
+        continue;
       }
-      String line = text.substring(start, nl);
-      start = nl + 1;
-      String[] f = line.split(" ");
-      try {
-        if (f.length == 6 && f[0].equals("+")) {
-          int fd = Integer.parseInt(f[1]);
-          m.put(
-              fd,
-              new Entry(
-                  fd,
-                  new FileId(Long.parseLong(f[2]), Long.parseLong(f[3])),
-                  Long.parseLong(f[4]),
-                  Long.parseLong(f[5])));
-        } else if (f.length == 2 && f[0].equals("-")) {
-          m.remove(Integer.parseInt(f[1]));
-        } else {
-          throw new IllegalArgumentException("malformed in-flight journal line: " + line);
-        }
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("malformed in-flight journal line: " + line, e);
+      int fd = b.getInt(at + 4);
+      long off = b.getLong(at + 24);
+      long count = b.getLong(at + 32);
+      if (fd < 0 || off < 0 || count < 0) {
+        throw new IllegalArgumentException("corrupt in-flight journal slot " + s);
       }
+      m.put(s, new Entry(fd, new FileId(b.getLong(at + 8), b.getLong(at + 16)), off, count));
     }
     return m;
   }
@@ -101,72 +113,59 @@ public final class InFlightJournal implements AutoCloseable {
 
   /** Records an event as read; call before anything else is done for it. */
   public synchronized void add(Entry e) throws IOException {
-    open.put(e.fd(), e);
-    append(plus(e));
+    Integer slot = slotOfFd.get(e.fd());
+    if (slot == null) {
+      slot = free.isEmpty() ? slots++ : free.poll();
+      slotOfFd.put(e.fd(), slot);
+    }
+    slotBuf.clear();
+    slotBuf
+        .putInt(LIVE)
+        .putInt(e.fd())
+        .putLong(e.file().dev())
+        .putLong(e.file().ino())
+        .putLong(e.offset())
+        .putLong(e.count())
+        .putLong(0)
+        .flip();
+    write(slotBuf, (long) slot * SLOT);
   }
 
   /** Records that the event with fd number {@code fd} has been answered. */
   public synchronized void remove(int fd) throws IOException {
-    if (open.remove(fd) == null) {
+    Integer slot = slotOfFd.remove(fd);
+    if (slot == null) {
       return;
     }
-    if (open.isEmpty()) {
-      ch.truncate(0);
-      size = 0;
-    } else if (size > COMPACT_AT) {
-      rewrite();
-    } else {
-      append("- " + fd + "\n");
-    }
+    clearBuf.clear();
+    clearBuf.putInt(0, 0);
+    write(clearBuf, (long) slot * SLOT);
+    free.push(slot);
   }
 
   /** How many events are outstanding now. */
   public synchronized int outstanding() {
-    return open.size();
+    return slotOfFd.size();
   }
 
-  private static String plus(Entry e) {
-    return "+ "
-        + e.fd()
-        + " "
-        + e.file().dev()
-        + " "
-        + e.file().ino()
-        + " "
-        + e.offset()
-        + " "
-        + e.count()
-        + "\n";
+  /** Live entries now (for tests and status). */
+  public synchronized List<Entry> live() throws IOException {
+    ByteBuffer all = ByteBuffer.allocate(slots * SLOT);
+    while (all.hasRemaining() && ch.read(all, all.position()) > 0) {
+      // read it all
+    }
+    all.flip();
+    return new ArrayList<>(scan(all).values());
   }
 
-  private void append(String line) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+  private void write(ByteBuffer b, long pos) throws IOException {
     while (b.hasRemaining()) {
-      size += ch.write(b, size);
+      pos += ch.write(b, pos);
     }
-  }
-
-  /** Replaces the file with just the outstanding entries (temp file + atomic rename). */
-  private void rewrite() throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (Entry e : open.values()) {
-      sb.append(plus(e));
-    }
-    Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
-    Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
-    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    if (ch != null) {
-      ch.close();
-    }
-    ch = FileChannel.open(path, StandardOpenOption.WRITE);
-    size = ch.size();
   }
 
   @Override
   public synchronized void close() throws IOException {
-    if (ch != null) {
-      ch.close();
-      ch = null;
-    }
+    ch.close();
   }
 }

@@ -60,7 +60,12 @@ class FanotifyBackendTest {
   private Backend.Slab startAndMount(SlabFiller filler, Duration deadline) throws IOException {
     backend =
         new FanotifyBackend(
-            new FanotifyOptions(deadline, tmp.resolve("inflight.journal"), true), null);
+            new FanotifyOptions(
+                deadline,
+                tmp.resolve("inflight.journal"),
+                true,
+                FanotifyOptions.DEFAULT_READ_AHEAD_KB),
+            null);
     backend.start(filler);
     Backend.Slab slab = new Backend.Slab(0, fx.slab, writeFd);
     backend.attachSlab(slab);

@@ -27,7 +27,10 @@ public final class FanotifyChild {
     boolean noStore = mode.equals("hang-no-fdstore");
     HolderFdStore store = noStore ? null : HolderFdStore.connect(holder);
     FanotifyBackend backend =
-        new FanotifyBackend(new FanotifyOptions(Duration.ofSeconds(30), journal, noStore), store);
+        new FanotifyBackend(
+            new FanotifyOptions(
+                Duration.ofSeconds(30), journal, noStore, FanotifyOptions.DEFAULT_READ_AHEAD_KB),
+            store);
     int writeFd =
         backend
             .restoredWriteFd(0)
