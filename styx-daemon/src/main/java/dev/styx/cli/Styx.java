@@ -16,6 +16,11 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       CommandLine.HelpCommand.class,
+      DaemonCommand.class,
+      InitCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
+      StatusCommand.class,
       NarCommand.class,
       ErofsCommand.class,
       CacheCommand.class,
