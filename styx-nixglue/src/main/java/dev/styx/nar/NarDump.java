@@ -44,7 +44,19 @@ public final class NarDump {
 
   /** Feeds {@code root}'s tree to {@code visitor} in NAR order. */
   public static void walk(Path root, NarVisitor visitor) throws IOException {
-    node(root, NarPath.ROOT, visitor);
+    try {
+      node(root, NarPath.ROOT, visitor);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new IOException(
+          "cannot dump '"
+              + root
+              + "': a file name is not representable in the JVM's file name"
+              + " encoding "
+              + System.getProperty("sun.jnu.encoding")
+              + " (run with a UTF-8 locale, e.g. LC_ALL=C.UTF-8): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private static void node(Path file, NarPath path, NarVisitor v) throws IOException {
@@ -86,10 +98,9 @@ public final class NarDump {
           throw new IOException(
               "cannot dump '"
                   + p
-                  + "': its name is not valid in the JVM's file name encoding"
-                  + " (sun.jnu.encoding="
+                  + "': its name is not valid "
                   + System.getProperty("sun.jnu.encoding")
-                  + "; run with a UTF-8 locale)");
+                  + ", which Java cannot represent exactly (only such names are supported)");
         }
         out.add(new Child(name.getBytes(StandardCharsets.UTF_8), p));
       }
@@ -101,8 +112,8 @@ public final class NarDump {
   private static boolean sameFile(Path byName, Path raw) {
     try {
       return Files.exists(byName, LinkOption.NOFOLLOW_LINKS) && Files.isSameFile(byName, raw);
-    } catch (IOException e) {
-      return false;
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      return false; // e.g. a non-ASCII name under a non-UTF-8 locale
     }
   }
 }
