@@ -3,6 +3,7 @@ package dev.styx.nar;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.testing.GeneratedTree;
 import dev.styx.testing.Tiers;
@@ -121,6 +122,26 @@ public class NarDumpNixTest {
     assertEquals(
         HexFormat.of().formatHex(md.digest(nar)),
         HexFormat.of().formatHex(NarDump.hash(tree).narHash().bytes()));
+  }
+
+  @Test
+  void nonUtf8NamesFailClearlyInsteadOfBeingMangled() throws Exception {
+    Path d = Files.createDirectory(tmp.resolve("d"));
+    Tiers.run(d, "bash", "-c", "touch $'bad\\xff'");
+    java.io.IOException e = assertThrows(java.io.IOException.class, () -> NarDump.hash(d));
+    assertTrue(e.getMessage().contains("cannot represent"), e.getMessage());
+    // A NAR holding such a name parses, but restoring it is refused, leaving nothing behind.
+    byte[] nar =
+        NarBytes.of(
+            NarBytes.dirWith(NarBytes.fileEntry(new byte[] {'b', 'a', 'd', (byte) 0xff}, "x")));
+    assertEquals(
+        nar.length, NarReader.read(new ByteArrayInputStream(nar), NarReaderHostileTest.SINK));
+    java.io.IOException r =
+        assertThrows(
+            java.io.IOException.class,
+            () -> NarRestore.restore(new ByteArrayInputStream(nar), tmp.resolve("r")));
+    assertTrue(r.getMessage().contains("not valid UTF-8"), r.getMessage());
+    assertTrue(!Files.exists(tmp.resolve("r")));
   }
 
   @Test
