@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.styx.erofs.slab.DirectoryImporter;
 import dev.styx.erofs.slab.SlabFileWriter;
+import dev.styx.testing.Tiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -141,5 +142,69 @@ class WriterMountTest {
     Files.write(image, ErofsWriter.write(new ErofsImage(root, devs)));
     ImageChecks.assertMountMatches(image, List.of(s1, s2), src, tmp.resolve("mnt"));
     ImageChecks.assertFsckExtractMatches(image, List.of(s1, s2), src, tmp.resolve("x2"));
+  }
+
+  /** A directory of 15 255-byte names plus one name of {@code lastLen} bytes (and . and ..). */
+  static ErofsNode.Directory edgeDir(int lastLen, List<String> names) {
+    List<ErofsNode.Entry> es = new java.util.ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      String n = "a".repeat(254) + (char) ('0' + i);
+      names.add(n);
+      es.add(new ErofsNode.Entry(n, ErofsNode.InlineFile.of(n.substring(250), false)));
+    }
+    String last = "b".repeat(lastLen);
+    names.add(last);
+    es.add(new ErofsNode.Entry(last, ErofsNode.InlineFile.of("last", false)));
+    return new ErofsNode.Directory(es);
+  }
+
+  @Test
+  void directoriesAtBlockBoundariesListAndLookUp() throws Exception {
+    // Directory sizes: 27 + 15 * 267 + (12 + lastLen): exactly one block (plain), 4070 bytes
+    // (too big to inline: plain, partial block), 4063 bytes (the largest inline tail).
+    int[] lastLens = {52, 26, 19};
+    List<List<String>> names = new java.util.ArrayList<>();
+    List<ErofsNode.Entry> top = new java.util.ArrayList<>();
+    for (int d = 0; d < lastLens.length; d++) {
+      List<String> n = new java.util.ArrayList<>();
+      top.add(new ErofsNode.Entry("d" + d, edgeDir(lastLens[d], n)));
+      names.add(n);
+    }
+    // A 64-byte inline directory tail (27 + 12 + 25) ends on a 32-byte slot boundary; the next
+    // inode ("z", inline, first byte 0x04) would follow directly were no NUL reserved after it.
+    // Older kernels' lookup compares a block's last name up to a NUL or the block end (6.18 also
+    // passes without the NUL; the writer keeps it for the older ones).
+    top.add(
+        new ErofsNode.Entry(
+            "e",
+            ErofsNode.Directory.of(
+                new ErofsNode.Entry("x".repeat(25), ErofsNode.InlineFile.of("found", false)))));
+    top.add(new ErofsNode.Entry("z", ErofsNode.InlineFile.of("after the directories", false)));
+    Path image = tmp.resolve("edges.erofs");
+    ErofsImage img = new ErofsImage(new ErofsNode.Directory(top), List.of());
+    Files.write(image, ErofsWriter.write(img));
+    assertEquals(img, ErofsReader.read(image));
+    ImageChecks.withMount(
+        image,
+        List.of(),
+        tmp.resolve("mnt"),
+        m -> {
+          for (int d = 0; d < lastLens.length; d++) {
+            Path dir = m.resolve("d" + d);
+            List<String> listed;
+            try (var s = Files.list(dir)) {
+              listed = s.map(p -> p.getFileName().toString()).sorted().toList();
+            }
+            assertEquals(names.get(d).stream().sorted().toList(), listed, "readdir of d" + d);
+            for (String n : names.get(d)) {
+              String want = n.startsWith("b") ? "last" : n.substring(250);
+              assertEquals(want, Files.readString(dir.resolve(n)), "lookup of " + n);
+            }
+          }
+          assertEquals("after the directories", Files.readString(m.resolve("z")));
+          assertEquals("found", Files.readString(m.resolve("e/" + "x".repeat(25))));
+        });
+    Tiers.requireCommand("fsck.erofs");
+    Tiers.run(null, "fsck.erofs", image.toString());
   }
 }
