@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,7 @@ public final class FanotifyBackend implements Backend {
   private static final int EAGAIN = 11;
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
+  private static final long CLOSE_GRACE_NANOS = 5_000_000_000L;
 
   private final FanotifyOptions options;
   private final FdStore fdStore;
@@ -73,6 +75,8 @@ public final class FanotifyBackend implements Backend {
   private volatile boolean denyErrnoSupported = true;
   private volatile boolean running;
   private volatile boolean groupRestored;
+  private volatile boolean closed;
+  private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
   private SlabFiller filler;
   private int groupFd = -1;
   private InFlightJournal journal;
@@ -298,9 +302,11 @@ public final class FanotifyBackend implements Backend {
   }
 
   /**
-   * Stops reading events, lets in-flight ones finish (each within its deadline) and closes this
-   * process's copy of the group fd. With an fd store the group lives on there: reads of missing
-   * data then wait for the next daemon instead of seeing zeros.
+   * Stops reading events, gives in-flight fills a grace period and closes this process's copy of
+   * the group fd. With an fd store the group lives on there: unanswered events stay journaled and
+   * reads of missing data wait for the next daemon instead of seeing zeros. Without one every
+   * in-flight event is answered first (by its deadline at worst), and reads of missing data on
+   * mounts left behind see holes: unmount lazy mounts before closing in that mode.
    */
   @Override
   public void close() throws IOException {
@@ -312,19 +318,37 @@ public final class FanotifyBackend implements Backend {
       running = false;
       r = reader;
     }
+    // Without a store, closing the group would answer leftovers ALLOW (zeros): wait them all out
+    // (each ends by its deadline). With one, leftovers stay pending in the kept group and
+    // journaled, for the next daemon to answer.
+    long graceNanos =
+        fdStore == null
+            ? options.eventDeadline().toNanos() + 1_000_000_000L
+            : Math.min(options.eventDeadline().toNanos(), CLOSE_GRACE_NANOS);
     try {
       r.join();
-      long until = System.nanoTime() + options.eventDeadline().toNanos() + 1_000_000_000L;
+      long until = System.nanoTime() + graceNanos;
       while (inFlight.get() > 0 && System.nanoTime() < until) {
         Thread.sleep(5);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    deadlines.shutdownNow();
-    journal.close();
-    closeQuietly(groupFd);
-    groupFd = -1;
+    groupLock.writeLock().lock();
+    try {
+      // From here on nothing answers and nothing leaves the journal: a late answer could land on
+      // a reused fd number.
+      closed = true;
+      if (inFlight.get() > 0) {
+        LOG.info("fanotify: leaving {} in-flight events to the next daemon", inFlight.get());
+      }
+      deadlines.shutdownNow();
+      journal.close();
+      closeQuietly(groupFd);
+      groupFd = -1;
+    } finally {
+      groupLock.writeLock().unlock();
+    }
   }
 
   private void readLoop() {
@@ -441,14 +465,22 @@ public final class FanotifyBackend implements Backend {
       if (t != null) {
         t.cancel(false);
       }
-      answer(entry.fd(), ok);
+      groupLock.readLock().lock();
       try {
-        journal.remove(entry.fd());
-      } catch (IOException x) {
-        LOG.error("fanotify: journal write failed: {}", x.getMessage());
-      }
-      if (closeFd) {
-        closeQuietly(entry.fd());
+        if (closed) {
+          return; // left pending and journaled for the next daemon
+        }
+        respond(entry.fd(), ok);
+        try {
+          journal.remove(entry.fd());
+        } catch (IOException x) {
+          LOG.error("fanotify: journal write failed: {}", x.getMessage());
+        }
+        if (closeFd) {
+          closeQuietly(entry.fd());
+        }
+      } finally {
+        groupLock.readLock().unlock();
       }
       serveNanos.add(System.nanoTime() - t0);
       inFlight.decrementAndGet();
@@ -508,6 +540,17 @@ public final class FanotifyBackend implements Backend {
 
   /** Writes the response; answers exactly once per event (the caller's finally). */
   private void answer(int fd, boolean allow) {
+    groupLock.readLock().lock();
+    try {
+      if (!closed) {
+        respond(fd, allow);
+      }
+    } finally {
+      groupLock.readLock().unlock();
+    }
+  }
+
+  private void respond(int fd, boolean allow) {
     (allow ? allowed : denied).increment();
     int response = FanotifyApi.FAN_ALLOW;
     if (!allow) {

@@ -87,7 +87,10 @@ public final class SystemdFdStore implements FdStore {
 
   @Override
   public void store(String name, int fd) throws IOException {
-    notify(NotifyMessage.format("FDSTORE", "1", "FDNAME", FdStore.checkName(name)), fd);
+    // FDPOLL=0: systemd must not drop the fd on EPOLLHUP/EPOLLERR; a fanotify group is kept for
+    // its pending events, not for its readiness.
+    notify(
+        NotifyMessage.format("FDSTORE", "1", "FDNAME", FdStore.checkName(name), "FDPOLL", "0"), fd);
   }
 
   @Override

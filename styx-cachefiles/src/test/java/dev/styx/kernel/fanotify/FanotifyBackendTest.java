@@ -132,6 +132,51 @@ class FanotifyBackendTest {
   }
 
   @Test
+  void parallelReadersGetCorrectDataAndEachChunkIsFilledOnce() throws Exception {
+    int blobFd = Syscalls.open(fx.blob, Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+    try {
+      ChunkCopyFiller filler = new ChunkCopyFiller(blobFd, writeFd, Files.size(fx.blob));
+      startAndMount(filler, Duration.ofSeconds(30));
+      List<String> names = List.copyOf(fx.files.keySet());
+      java.util.concurrent.ConcurrentLinkedQueue<String> bad =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      List<Thread> readers = new java.util.ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int start = t;
+        readers.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      for (int i = 0; i < names.size(); i++) {
+                        String n = names.get((i + start * 3) % names.size());
+                        try {
+                          if (!java.util.Arrays.equals(
+                              fx.files.get(n), Files.readAllBytes(target.resolve(n)))) {
+                            bad.add(n);
+                          }
+                        } catch (IOException e) {
+                          bad.add(n + ": " + e);
+                        }
+                      }
+                    }));
+      }
+      for (Thread t : readers) {
+        t.join(60_000);
+      }
+      assertTrue(bad.isEmpty(), "wrong or failed reads: " + bad);
+      int filled = 0;
+      for (int c = 0; c < filler.copies.length(); c++) {
+        assertTrue(filler.copies.get(c) <= 1, "chunk " + c + " copied " + filler.copies.get(c));
+        filled += filler.copies.get(c);
+      }
+      assertTrue(filled > 0);
+      assertEquals(0, backend.stats().denied());
+    } finally {
+      Syscalls.close(blobFd);
+    }
+  }
+
+  @Test
   void execAndMmapFromTheMountWork() throws Exception {
     try (BlobCopyFiller filler = new BlobCopyFiller(fx.blob, writeFd)) {
       startAndMount(filler, Duration.ofSeconds(30));

@@ -1,7 +1,6 @@
 package dev.styx.kernel.fanotify;
 
 import dev.styx.kernel.Backend;
-import dev.styx.kernel.SlabFiller;
 import dev.styx.kernel.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Cost of the fanotify backend on this kernel, both sides of each ratio from one run: a file of
@@ -26,57 +24,6 @@ public final class FanotifyBench {
   private static final int CHUNK = 65536;
 
   private FanotifyBench() {}
-
-  /** A filler with a presence bitmap: present chunks answer at once, missing ones are copied. */
-  static final class BitmapFiller implements SlabFiller {
-    private final int blobFd;
-    private final int writeFd;
-    private final long size;
-    private final AtomicLongArray present;
-
-    BitmapFiller(int blobFd, int writeFd, long size) {
-      this.blobFd = blobFd;
-      this.writeFd = writeFd;
-      this.size = size;
-      this.present = new AtomicLongArray((int) ((size / CHUNK + 64) / 64));
-    }
-
-    @Override
-    public void fill(int slabId, long offset, long length) throws IOException {
-      long end = Math.min(size, offset + length);
-      for (long c = offset / CHUNK; c * CHUNK < end; c++) {
-        if (isPresent(c)) {
-          continue;
-        }
-        synchronized (this) {
-          if (!isPresent(c)) {
-            long at = c * CHUNK;
-            long n = Math.min(CHUNK, size - at);
-            if (Syscalls.copyFileRange(blobFd, at, writeFd, at, n) != n) {
-              throw new IOException("short copy at " + at);
-            }
-            long bit = 1L << (c & 63);
-            present.getAndUpdate((int) (c >>> 6), v -> v | bit);
-          }
-        }
-      }
-    }
-
-    @Override
-    public boolean isPresent(int slabId, long offset, long length) {
-      long end = Math.min(size, offset + length);
-      for (long c = offset / CHUNK; c * CHUNK < end; c++) {
-        if (!isPresent(c)) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private boolean isPresent(long c) {
-      return (present.get((int) (c >>> 6)) & (1L << (c & 63))) != 0;
-    }
-  }
 
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
@@ -135,7 +82,7 @@ public final class FanotifyBench {
     Path file = target.resolve("big.bin");
     int writeFd = Syscalls.open(slab, Syscalls.O_RDWR | Syscalls.O_CLOEXEC, 0);
     int blobFd = Syscalls.open(blob, Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
-    BitmapFiller filler = new BitmapFiller(blobFd, writeFd, Files.size(blob));
+    ChunkCopyFiller filler = new ChunkCopyFiller(blobFd, writeFd, Files.size(blob));
     FanotifyBackend backend =
         new FanotifyBackend(
             new FanotifyOptions(Duration.ofSeconds(60), dir.resolve("journal"), true, readAheadKb),

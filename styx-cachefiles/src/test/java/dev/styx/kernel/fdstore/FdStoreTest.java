@@ -78,7 +78,7 @@ class FdStoreTest {
       int fd = Syscalls.open(Path.of("/dev/null"), Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
       store.store("fanotify", fd);
       UnixSocket.Message m = notify.receive(4096, 4);
-      assertEquals("FDSTORE=1\nFDNAME=fanotify\n", m.text());
+      assertEquals("FDSTORE=1\nFDNAME=fanotify\nFDPOLL=0\n", m.text());
       assertEquals(1, m.fds().length);
       assertEquals(Syscalls.fileId(fd), Syscalls.fileId(m.fds()[0]), "same open file");
       store.remove("fanotify");
