@@ -105,6 +105,16 @@ public final class Daemon implements AutoCloseable {
     return config;
   }
 
+  /** The metadata database (tests and diagnostics). */
+  StyxDb db() {
+    return db;
+  }
+
+  /** The slab files (tests and diagnostics). */
+  SlabStore slabs() {
+    return slabs;
+  }
+
   /** Blocks until {@link #close} has run. */
   public void awaitStop() throws InterruptedException {
     stopped.await();

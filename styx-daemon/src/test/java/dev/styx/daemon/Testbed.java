@@ -257,4 +257,25 @@ final class Testbed {
       }
     }
   }
+
+  /** The verified manifest of a store path, straight from the manifester. */
+  static dev.styx.manifest.Manifest manifest(Manifester m, StorePath p) throws Exception {
+    try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
+      byte[] obj =
+          mc.fetch(m.url(), upstream(), p.toString(), java.time.Instant.now().plusSeconds(120));
+      return dev.styx.manifest.ManifestObject.unwrap(obj).verify(NixKeyring.parse(m.publicKey()));
+    }
+  }
+
+  /** Distinct chunks (digest to length) of some manifests. */
+  static Map<dev.styx.chunk.ChunkDigest, Integer> distinctChunks(
+      List<dev.styx.manifest.Manifest> ms) {
+    Map<dev.styx.chunk.ChunkDigest, Integer> out = new LinkedHashMap<>();
+    for (dev.styx.manifest.Manifest m : ms) {
+      for (dev.styx.slab.ChunkRef r : ImagePlan.chunks(m)) {
+        out.put(r.digest(), r.length());
+      }
+    }
+    return out;
+  }
 }
