@@ -63,7 +63,17 @@ public final class NarDump {
     PosixFileAttributes a =
         Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (a.isSymbolicLink()) {
-      v.symlink(path, Files.readSymbolicLink(file).toString());
+      String target = Files.readSymbolicLink(file).toString();
+      if (target.indexOf('\uFFFD') >= 0) {
+        // Java decoded the target lossily; writing it would silently change the NAR.
+        throw new IOException(
+            "cannot dump '"
+                + file
+                + "': symlink target is not valid "
+                + System.getProperty("sun.jnu.encoding")
+                + ", which Java cannot represent exactly");
+      }
+      v.symlink(path, target);
     } else if (a.isRegularFile()) {
       boolean exec = a.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
       if (v instanceof NarWriter w) {

@@ -191,7 +191,7 @@ public final class NarReader {
         if (bad != null) {
           throw new NarFormatException(at, bad + " at '" + path + "'");
         }
-        v.symlink(path, new String(target, StandardCharsets.UTF_8));
+        v.symlink(path, target);
         expect(")");
       }
       case "directory" -> parseDirectory(v, path);

@@ -80,6 +80,15 @@ public final class NarRestore {
         });
   }
 
+  private static String strictUtf8(byte[] b) throws CharacterCodingException {
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(b))
+        .toString();
+  }
+
   /** Creates each node under {@code root}. */
   private static final class Writer implements NarVisitor {
     private final Path root;
@@ -95,14 +104,7 @@ public final class NarRestore {
       }
       try {
         // Strict decoding: Java paths are strings, so a non-UTF-8 name cannot be made exactly.
-        String rel =
-            StandardCharsets.UTF_8
-                .newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(p.toBytes()))
-                .toString();
-        return root.resolve(rel);
+        return root.resolve(strictUtf8(p.toBytes()));
       } catch (CharacterCodingException e) {
         throw new IOException("cannot restore '" + p + "': entry name is not valid UTF-8");
       }
@@ -135,6 +137,17 @@ public final class NarRestore {
         perms.add(PosixFilePermission.OTHERS_EXECUTE);
         Files.setPosixFilePermissions(f, perms);
       }
+    }
+
+    @Override
+    public void symlink(NarPath path, byte[] target) throws IOException {
+      String t;
+      try {
+        t = strictUtf8(target);
+      } catch (CharacterCodingException e) {
+        throw new IOException("cannot restore '" + path + "': symlink target is not valid UTF-8");
+      }
+      symlink(path, t);
     }
 
     @Override

@@ -19,8 +19,17 @@ public interface NarVisitor {
   void regularFile(NarPath path, boolean executable, long size, InputStream contents)
       throws IOException;
 
-  /** A symbolic link; {@code target} is the raw target bytes, decoded as UTF-8. */
+  /** A symbolic link; {@code target} is the target decoded as UTF-8. */
   void symlink(NarPath path, String target) throws IOException;
+
+  /**
+   * A symbolic link with its exact target bytes (the NAR does not fix an encoding). {@link
+   * NarReader} calls this; the default decodes as UTF-8 and calls {@link #symlink(NarPath,
+   * String)}. Override it where byte-exactness matters (re-serializing, restoring).
+   */
+  default void symlink(NarPath path, byte[] target) throws IOException {
+    symlink(path, new String(target, java.nio.charset.StandardCharsets.UTF_8));
+  }
 
   /** The directory started by {@link #directory} with the same path ends. */
   void endDirectory(NarPath path) throws IOException;

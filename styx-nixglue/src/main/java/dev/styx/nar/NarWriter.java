@@ -214,15 +214,19 @@ public final class NarWriter implements NarVisitor, AutoCloseable {
 
   @Override
   public void symlink(NarPath path, String target) throws IOException {
-    byte[] t = target.getBytes(StandardCharsets.UTF_8);
-    String bad = NarNames.targetProblem(t);
+    symlink(path, target.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void symlink(NarPath path, byte[] target) throws IOException {
+    String bad = NarNames.targetProblem(target);
     if (bad != null) {
       throw new IllegalArgumentException(bad + " at '" + path + "'");
     }
     begin(path);
     str("symlink");
     str("target");
-    str(t);
+    str(target);
     end(path);
   }
 
