@@ -1,6 +1,7 @@
 package dev.styx.erofs;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -44,6 +45,11 @@ public sealed interface ErofsNode
         throw new NullPointerException("entry name and node are required");
       }
     }
+
+    @Override
+    public String toString() {
+      return name + "=" + node;
+    }
   }
 
   /**
@@ -61,6 +67,79 @@ public sealed interface ErofsNode
         Arrays.sort(a, (x, y) -> compareNames(x.name(), y.name()));
       }
       entries = List.of(a);
+    }
+
+    /**
+     * Structural equality without recursion, so trees nested thousands of levels deep (which the
+     * reader and writer accept) compare without overflowing the stack.
+     */
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof Directory other)) {
+        return false;
+      }
+      ArrayDeque<Directory> left = new ArrayDeque<>();
+      ArrayDeque<Directory> right = new ArrayDeque<>();
+      left.push(this);
+      right.push(other);
+      while (!left.isEmpty()) {
+        List<Entry> a = left.pop().entries;
+        List<Entry> b = right.pop().entries;
+        if (a == b) {
+          continue;
+        }
+        if (a.size() != b.size()) {
+          return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+          Entry x = a.get(i);
+          Entry y = b.get(i);
+          if (!x.name().equals(y.name())) {
+            return false;
+          }
+          if (x.node() instanceof Directory dx) {
+            if (!(y.node() instanceof Directory dy)) {
+              return false;
+            }
+            left.push(dx);
+            right.push(dy);
+          } else if (!x.node().equals(y.node())) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+
+    /** A hash over the pre-order walk, without recursion (consistent with {@link #equals}). */
+    @Override
+    public int hashCode() {
+      int h = 17;
+      ArrayDeque<java.util.Iterator<Entry>> stack = new ArrayDeque<>();
+      stack.push(entries.iterator());
+      while (!stack.isEmpty()) {
+        java.util.Iterator<Entry> it = stack.peek();
+        if (!it.hasNext()) {
+          stack.pop();
+          h = h * 31 + 1; // end of a directory
+          continue;
+        }
+        Entry e = it.next();
+        h = h * 31 + e.name().hashCode();
+        if (e.node() instanceof Directory d) {
+          h = h * 31 + 2; // start of a directory
+          stack.push(d.entries.iterator());
+        } else {
+          h = h * 31 + e.node().hashCode();
+        }
+      }
+      return h;
+    }
+
+    /** A summary; the full tree can be huge or deep. */
+    @Override
+    public String toString() {
+      return "Directory[" + entries.size() + " entries]";
     }
 
     /** A directory of the given entries (in any order). */

@@ -178,4 +178,63 @@ class WriterValidationTest {
             ErofsWriter.write(new ErofsImage(root, ONE_SLAB)),
             ErofsWriter.write(new ErofsImage(root, ONE_SLAB))));
   }
+
+  @Test
+  void uuidVolumeNameAndDevicesRoundTrip() throws Exception {
+    java.util.UUID u = java.util.UUID.fromString("01234567-89ab-cdef-0123-456789abcdef");
+    List<ErofsDevice> devs =
+        List.of(new ErofsDevice("slab-0", 1L << 28), new ErofsDevice("x".repeat(64), 0xFFFF_FFFFL));
+    ErofsImage img = new ErofsImage(dir("a", file("1")), devs, u, "styx-0123456789a");
+    byte[] bytes = ErofsWriter.write(img);
+    assertEquals(img, ErofsReader.read(bytes));
+    assertEquals(0x01, bytes[1024 + 48] & 0xFF, "uuid stored in RFC 4122 byte order");
+  }
+
+  @Test
+  void rejectsTreesDeeperThanTheReaderAccepts() {
+    ErofsNode.Directory d = dir("leaf", file("x"));
+    for (int i = 0; i < ErofsWriter.MAX_DEPTH - 1; i++) {
+      d = dir("d", d);
+    }
+    // MAX_DEPTH directories below the root: written, and read back.
+    ErofsImage deepest = new ErofsImage(dir("d", d), ONE_SLAB);
+    try {
+      assertEquals(deepest, ErofsReader.read(ErofsWriter.write(deepest)));
+    } catch (ErofsFormatException ex) {
+      throw new AssertionError(ex);
+    }
+    InvalidTreeException e = rejects(dir("d", dir("d", d)));
+    assertTrue(e.getMessage().contains("nested deeper"), e.getMessage());
+  }
+
+  @Test
+  void directoryWithMoreThan65535LinksUsesExtendedInode() throws Exception {
+    List<ErofsNode.Entry> subs = new ArrayList<>();
+    ErofsNode.Directory empty = dir();
+    for (int i = 0; i < 65_534; i++) {
+      subs.add(new ErofsNode.Entry("s" + i, empty));
+    }
+    ErofsNode.Directory root = new ErofsNode.Directory(subs);
+    byte[] img = ErofsWriter.write(new ErofsImage(root, List.of()));
+    ByteBuffer b = ByteBuffer.wrap(img).order(ByteOrder.LITTLE_ENDIAN);
+    int rootOff = (b.getShort(1024 + 14) & 0xFFFF) * 32;
+    assertEquals(1, b.getShort(rootOff) & 1, "root needs the extended inode: nlink 65536");
+    assertEquals(65_536, b.getInt(rootOff + 44), "i_nlink");
+    assertEquals(new ErofsImage(root, List.of()), ErofsReader.read(img));
+  }
+
+  @Test
+  void directoryEqualityIsStructural() {
+    ErofsNode.Directory a = dir("x", dir("y", file("1")), "z", ErofsNode.Symlink.of("t"));
+    ErofsNode.Directory same = dir("z", ErofsNode.Symlink.of("t"), "x", dir("y", file("1")));
+    ErofsNode.Directory leafDiffers = dir("x", dir("y", file("2")), "z", ErofsNode.Symlink.of("t"));
+    ErofsNode.Directory kindDiffers = dir("x", file("y"), "z", ErofsNode.Symlink.of("t"));
+    ErofsNode.Directory nameDiffers = dir("x", dir("w", file("1")), "z", ErofsNode.Symlink.of("t"));
+    assertEquals(a, same);
+    assertEquals(a.hashCode(), same.hashCode());
+    assertNotEquals(a, leafDiffers);
+    assertNotEquals(a, kindDiffers);
+    assertNotEquals(a, nameDiffers);
+    assertNotEquals(a.hashCode(), leafDiffers.hashCode());
+  }
 }
