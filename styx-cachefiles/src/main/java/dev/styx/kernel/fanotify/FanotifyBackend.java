@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -66,6 +67,7 @@ public final class FanotifyBackend implements Backend {
   private final Map<Integer, Slab> slabsById = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor deadlines = newDeadlineTimer();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final Set<Integer> restoredFds = ConcurrentHashMap.newKeySet();
   private final LongAdder events = new LongAdder();
   private final LongAdder allowed = new LongAdder();
   private final LongAdder denied = new LongAdder();
@@ -101,6 +103,29 @@ public final class FanotifyBackend implements Backend {
             1, r -> Thread.ofPlatform().daemon().name("fanotify-deadlines").unstarted(r));
     t.setRemoveOnCancelPolicy(true);
     return t;
+  }
+
+  /**
+   * The backend as the daemon runs it: the fd store is the holder at {@code holderSocket} if given,
+   * else systemd's if {@code $NOTIFY_SOCKET} is set; without either, start() refuses unless {@code
+   * allowNoFdStore}. The in-flight journal lives at {@code stateDir/fanotify-inflight}.
+   */
+  public static FanotifyBackend create(
+      Path stateDir, Path holderSocket, boolean allowNoFdStore, java.time.Duration deadline)
+      throws IOException {
+    FdStore store = FdStore.detect(holderSocket).orElse(null);
+    return new FanotifyBackend(
+        new FanotifyOptions(
+            deadline,
+            stateDir.resolve("fanotify-inflight"),
+            allowNoFdStore,
+            FanotifyOptions.DEFAULT_READ_AHEAD_KB),
+        store);
+  }
+
+  /** The fd store in use, if any (for logs and status). */
+  public Optional<String> fdStoreDescription() {
+    return fdStore == null ? Optional.empty() : Optional.of(fdStore.describe());
   }
 
   /** The fd store name of slab {@code slabId}'s pre-mark write fd. */
@@ -180,7 +205,9 @@ public final class FanotifyBackend implements Backend {
    * would deadlock on its own events).
    */
   public OptionalInt restoredWriteFd(int slabId) {
-    return fdStore == null ? OptionalInt.empty() : fdStore.take(slabFdName(slabId));
+    OptionalInt fd = fdStore == null ? OptionalInt.empty() : fdStore.take(slabFdName(slabId));
+    fd.ifPresent(restoredFds::add);
+    return fd;
   }
 
   /** Whether {@link #start} took an existing group back from the fd store. */
@@ -263,7 +290,10 @@ public final class FanotifyBackend implements Backend {
     Syscalls.fanotifyMark(
         groupFd, FanotifyApi.FAN_MARK_ADD, FanotifyApi.FAN_PRE_ACCESS, slab.file());
     Slab before = slabsById.put(slab.id(), slab);
-    if (fdStore != null && (before == null || before.writeFd() != slab.writeFd())) {
+    // A fd handed back by the store is already there (systemd would keep a second copy).
+    if (fdStore != null
+        && !restoredFds.contains(slab.writeFd())
+        && (before == null || before.writeFd() != slab.writeFd())) {
       fdStore.store(slabFdName(slab.id()), slab.writeFd());
     }
     slabs.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(slab);
@@ -409,7 +439,8 @@ public final class FanotifyBackend implements Backend {
     // answered within microseconds on this thread.
     CompletableFuture<Slab> known = slabs.get(file);
     Slab slab = known == null ? null : known.getNow(null);
-    if (slab != null && filler.isPresent(slab.id(), offset, count)) {
+    // Zero-length ranges (a truncate of a marked slab raises one) need no data.
+    if (count == 0 || (slab != null && filler.isPresent(slab.id(), offset, count))) {
       answer(ev.fd(), true);
       closeQuietly(ev.fd());
       serveNanos.add(System.nanoTime() - t0);

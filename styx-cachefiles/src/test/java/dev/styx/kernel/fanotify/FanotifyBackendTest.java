@@ -184,6 +184,18 @@ class FanotifyBackendTest {
       assertEquals(0, p.waitFor(), "exec of a program on the lazy mount");
       assertFalse(filler.requests.isEmpty(), "exec page faults raised events");
       assertTrue(filler.uniqueBytes() <= fx.files.get("bin/true").length + 65536);
+      // Page faults of a plain mmap raise events too.
+      byte[] big = fx.files.get("big.bin");
+      try (java.nio.channels.FileChannel ch =
+          java.nio.channels.FileChannel.open(target.resolve("big.bin"))) {
+        java.nio.MappedByteBuffer m =
+            ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, big.length);
+        int before = filler.requests.size();
+        for (int at : new int[] {700_000, 0, big.length - 1, 123_457}) {
+          assertEquals(big[at], m.get(at), "byte " + at + " through a page fault");
+        }
+        assertTrue(filler.requests.size() > before, "faults raised events");
+      }
     }
   }
 
