@@ -64,6 +64,7 @@ final class ImageChecks {
   /** The NAR of the mounted image equals the NAR of {@code source}, byte for byte. */
   static void assertMountMatches(Path image, List<Path> slabs, Path source, Path target)
       throws Exception {
+    assertRoundTrips(image);
     Tiers.requireNix();
     String want = narDigest(source);
     withMount(image, slabs, target, m -> assertEquals(want, narDigest(m), "NAR of the mount"));
@@ -83,6 +84,13 @@ final class ImageChecks {
     cmd[slabs.size() + 2] = image.toAbsolutePath().toString();
     Tiers.run(null, cmd);
     assertEquals(narDigest(source), narDigest(into), "NAR of fsck.erofs --extract");
+  }
+
+  /** The reader parses the image and writing the result gives the same bytes. */
+  static void assertRoundTrips(Path image) throws Exception {
+    byte[] bytes = Files.readAllBytes(image);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        bytes, ErofsWriter.write(ErofsReader.read(bytes)), "read + rewrite of " + image);
   }
 
   /** Work done while an image is mounted. */

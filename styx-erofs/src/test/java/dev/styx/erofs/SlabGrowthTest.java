@@ -96,6 +96,8 @@ class SlabGrowthTest {
     Tiers.requireRoot();
     ImageChecks.assertMountMatches(ia.imageFile(), List.of(slab), a, tmp.resolve("mnt"));
     ImageChecks.assertMountMatches(ib.imageFile(), List.of(slab), b, tmp.resolve("mnt"));
+    ImageChecks.assertFsckExtractMatches(ia.imageFile(), List.of(slab), a, tmp.resolve("xa"));
+    ImageChecks.assertFsckExtractMatches(ib.imageFile(), List.of(slab), b, tmp.resolve("xb"));
   }
 
   @Test
