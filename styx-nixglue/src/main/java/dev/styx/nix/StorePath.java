@@ -2,8 +2,9 @@ package dev.styx.nix;
 
 /**
  * A Nix store path {@code /nix/store/<hashPart>-<name>}: a 32-character nix32 hash part (160 bits)
- * and a name of at most 211 characters from {@code [A-Za-z0-9+\-._?=]}, not starting with '.'
- * (src/libstore/path.cc checkName).
+ * and a name of at most 211 characters from {@code [A-Za-z0-9+\-._?=]} (src/libstore/path.cc
+ * checkName). Like current Nix, the names {@code .} and {@code ..} and names starting with {@code
+ * .-} or {@code ..-} are rejected; other names starting with a dot (".hidden") are valid.
  */
 public record StorePath(String hashPart, String name) implements Comparable<StorePath> {
   /** The only store directory Styx supports. */
@@ -77,8 +78,8 @@ public record StorePath(String hashPart, String name) implements Comparable<Stor
       throw new IllegalArgumentException(
           "store path name is " + name.length() + " characters, more than " + MAX_NAME_LENGTH);
     }
-    if (name.charAt(0) == '.') {
-      throw new IllegalArgumentException("store path name '" + name + "' starts with a dot");
+    if (name.equals(".") || name.equals("..") || name.startsWith(".-") || name.startsWith("..-")) {
+      throw new IllegalArgumentException("store path name '" + name + "' is not allowed");
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
