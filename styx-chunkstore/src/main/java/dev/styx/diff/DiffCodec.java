@@ -1,6 +1,5 @@
 package dev.styx.diff;
 
-import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdDictContentType;
@@ -57,6 +56,12 @@ public final class DiffCodec {
     return Math.clamp(log, 10, 27);
   }
 
+  /** Hash/chain table log that makes zstd index all of a {@code baseLen}-byte dictionary. */
+  static int tableLog(long baseLen) {
+    int log = 64 - Long.numberOfLeadingZeros(Math.max(1, baseLen) - 1);
+    return Math.clamp(log - 2, 17, 26);
+  }
+
   /**
    * Compresses {@code target} against {@code base} (may be empty: then a plain frame). The frame
    * records the content size and a checksum.
@@ -75,10 +80,12 @@ public final class DiffCodec {
       c.setChecksum(true);
       c.setContentSize(true);
       if (base.length > 0) {
-        int wlog = windowLog(base.length, target.length);
-        c.setWindowLog(wlog);
-        // Long-distance matching finds the base's copy of a region far back in the window.
-        c.setEnableLongDistanceMatching(Zstd.ParamSwitch.ENABLE);
+        c.setWindowLog(windowLog(base.length, target.length));
+        // zstd indexes only the last 8 << max(hashLog, chainLog) bytes of a dictionary (below
+        // btultra); size the tables so the whole base is searchable, as a patch needs.
+        int tables = tableLog(base.length);
+        c.setHashLog(tables);
+        c.setChainLog(tables);
         c.loadDict(base, ZstdDictContentType.RAW_CONTENT);
       }
       return c.compress(target);

@@ -25,7 +25,7 @@ class DiffCodecTest {
 
   @Test
   void smallChangeAgainstBaseIsTinyAndRoundTrips() throws Exception {
-    byte[] base = random(1 << 20, 1);
+    byte[] base = random(6 << 20, 1); // larger than zstd indexes of a dictionary by default
     byte[] target = base.clone();
     Random r = new Random(2);
     for (int i = 0; i < 200; i++) {

@@ -1,0 +1,155 @@
+package dev.styx.server;
+
+import com.github.luben.zstd.ZstdCompressCtx;
+import dev.styx.chunkstore.ChunkStoreDir;
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.StorePath;
+import dev.styx.sig.NixKeyring;
+import dev.styx.sig.NixPublicKey;
+import dev.styx.sig.NixSecretKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.tukaani.xz.XZInputStream;
+
+/**
+ * Ingest budgets (issue 4), both sides of each ratio from one run, best of N:
+ *
+ * <ol>
+ *   <li>ingest of an uncompressed NAR (compression=none cache) vs zstd level-3 compression of the
+ *       same bytes with one zstd worker per core (budget >= 0.8x);
+ *   <li>ingest of a .nar.xz vs decompressing the same .nar.xz alone with the decoder ingest uses
+ *       (budget >= 0.9x); `xz -dc` (liblzma) is printed for context.
+ * </ol>
+ *
+ * Ingest = the manifester's whole path minus HTTP: narinfo + signature check, NAR streamed,
+ * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-3 compressed and written to a fresh
+ * chunk store, manifest signed and stored. Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH
+ * PUBKEY [REPS].
+ */
+public final class IngestBench {
+  private IngestBench() {}
+
+  public static void main(String[] a) throws Exception {
+    Path work = Path.of(a[0]);
+    Path none = Path.of(a[1]);
+    Path xz = Path.of(a[2]);
+    StorePath sp = StorePath.parse(a[3]);
+    NixKeyring keys = NixKeyring.of(NixPublicKey.parse(a[4]));
+    int reps = a.length > 5 ? Integer.parseInt(a[5]) : 3;
+    int cores = Runtime.getRuntime().availableProcessors();
+    NarInfo niNone = NarInfo.parse(Files.readString(none.resolve(sp.hashPart() + ".narinfo")));
+    NarInfo niXz = NarInfo.parse(Files.readString(xz.resolve(sp.hashPart() + ".narinfo")));
+    Path narFile = none.resolve(niNone.url());
+    Path xzFile = xz.resolve(niXz.url());
+    long narSize = niNone.narSize();
+    System.out.printf(
+        "store path %s: NAR %.1f MB, .nar.xz %.1f MB, %d cores%n",
+        sp, narSize / 1e6, Files.size(xzFile) / 1e6, cores);
+
+    byte[] nar = Files.readAllBytes(narFile);
+    double zstd = 0;
+    double ingestNone = 0;
+    double xzAlone = 0;
+    double ingestXz = 0;
+    for (int r = 0; r < reps; r++) {
+      zstd = Math.max(zstd, mbps(narSize, timeZstd(nar, cores)));
+      ingestNone = Math.max(ingestNone, mbps(narSize, timeIngest(work, none, sp, keys)));
+      xzAlone = Math.max(xzAlone, mbps(narSize, timeXz(xzFile)));
+      ingestXz = Math.max(ingestXz, mbps(narSize, timeIngest(work, xz, sp, keys)));
+      System.out.printf(
+          "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s, xz decode %.0f MB/s, ingest .nar.xz %.0f MB/s%n",
+          r + 1, cores, zstd, ingestNone, xzAlone, ingestXz);
+    }
+    double cli = mbps(narSize, timeCommand("xz", "-dc", xzFile.toString()));
+    System.out.println();
+    System.out.printf(
+        "zstd level 3 on %d cores (zstd-jni, %d workers):  %7.0f MB/s%n", cores, cores, zstd);
+    System.out.printf(
+        "ingest of the uncompressed NAR:                  %7.0f MB/s  ratio %.2fx (budget >= 0.80x)%n",
+        ingestNone, ingestNone / zstd);
+    System.out.printf(
+        "xz decompression alone (org.tukaani.xz, as ingest): %4.0f MB/s of NAR%n", xzAlone);
+    System.out.printf(
+        "ingest of the .nar.xz:                           %7.0f MB/s  ratio %.2fx (budget >= 0.90x)%n",
+        ingestXz, ingestXz / xzAlone);
+    System.out.printf("(context: `xz -dc` liblzma to /dev/null:          %7.0f MB/s)%n", cli);
+  }
+
+  static double mbps(long bytes, long nanos) {
+    return bytes / 1e6 / (nanos / 1e9);
+  }
+
+  static long timeZstd(byte[] nar, int cores) {
+    long t = System.nanoTime();
+    try (ZstdCompressCtx c = new ZstdCompressCtx()) {
+      c.setLevel(3);
+      c.setWorkers(cores);
+      c.compress(nar);
+    }
+    return System.nanoTime() - t;
+  }
+
+  static long timeXz(Path xzFile) throws IOException {
+    byte[] buf = new byte[256 * 1024];
+    long t = System.nanoTime();
+    try (InputStream in =
+        new XZInputStream(
+            new java.io.BufferedInputStream(Files.newInputStream(xzFile), 128 * 1024))) {
+      while (in.read(buf) >= 0) {
+        // discard
+      }
+    }
+    return System.nanoTime() - t;
+  }
+
+  static long timeCommand(String... cmd) throws Exception {
+    long t = System.nanoTime();
+    Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (p.waitFor() != 0) {
+      throw new IOException(String.join(" ", cmd) + " failed");
+    }
+    return System.nanoTime() - t;
+  }
+
+  static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys) throws Exception {
+    Path storeDir = work.resolve("store");
+    delete(storeDir);
+    ChunkStoreDir store = new ChunkStoreDir(storeDir, 3);
+    int cores = Runtime.getRuntime().availableProcessors();
+    ExecutorService cpu = Executors.newFixedThreadPool(cores);
+    ExecutorService ingest = Executors.newFixedThreadPool(1);
+    try (Manifester m =
+        new Manifester(
+            store,
+            List.of(NixSecretKey.generate("bench-1")),
+            List.of("file://" + cache.toAbsolutePath()),
+            keys,
+            ingest,
+            cpu,
+            new ServerMetrics())) {
+      long t = System.nanoTime();
+      m.manifest("file://" + cache.toAbsolutePath(), sp.toString());
+      return System.nanoTime() - t;
+    } finally {
+      cpu.shutdownNow();
+      ingest.shutdownNow();
+    }
+  }
+
+  static void delete(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+}
