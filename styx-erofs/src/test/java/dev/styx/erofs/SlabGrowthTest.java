@@ -112,4 +112,26 @@ class SlabGrowthTest {
     Files.delete(SlabFileWriter.indexPath(slab));
     assertThrows(IOException.class, () -> SlabFileWriter.open(slab));
   }
+
+  @Test
+  void unindexedTailFromACrashIsDiscardedOnReopen() throws Exception {
+    Path slab = tmp.resolve("s2");
+    byte[] a = new byte[10_000];
+    new Random(1).nextBytes(a);
+    try (SlabFileWriter w = SlabFileWriter.open(slab)) {
+      assertEquals(0, w.append(a, 0, a.length));
+    }
+    // A crashed writer appended data but never wrote its index.
+    Files.write(slab, new byte[3 * 4096], java.nio.file.StandardOpenOption.APPEND);
+    byte[] b = new byte[5000];
+    new Random(2).nextBytes(b);
+    try (SlabFileWriter w = SlabFileWriter.open(slab)) {
+      assertEquals(3 * 4096, Files.size(slab), "tail past the index dropped");
+      assertEquals(0, w.append(a, 0, a.length), "known chunk deduplicated");
+      assertEquals(3, w.append(b, 0, b.length), "new chunk appended at the indexed end");
+      assertEquals(1, w.chunksAdded());
+      assertEquals(1, w.chunksReused());
+    }
+    assertEquals(5 * 4096, Files.size(slab));
+  }
 }
