@@ -36,6 +36,7 @@ final class FdHolderCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (FdHolder h = FdHolder.bind(socket.toAbsolutePath())) {
+      Runtime.getRuntime().addShutdownHook(new Thread(h::close, "fd-holder-stop"));
       System.err.println("styx fd-holder: listening on " + socket.toAbsolutePath());
       h.serve();
     }

@@ -141,19 +141,20 @@ public final class FdHolder implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     listener.close();
-    synchronized (this) {
-      for (int fd : fds.values()) {
-        try {
-          Syscalls.close(fd);
-        } catch (IOException e) {
-          // Best effort at shutdown.
-        }
+    for (int fd : fds.values()) {
+      try {
+        Syscalls.close(fd);
+      } catch (IOException e) {
+        // Best effort at shutdown.
       }
-      fds.clear();
     }
+    fds.clear();
     try {
       Files.deleteIfExists(path);
     } catch (IOException e) {
@@ -168,6 +169,7 @@ public final class FdHolder implements AutoCloseable {
       System.exit(2);
     }
     try (FdHolder h = bind(Path.of(args[1]))) {
+      Runtime.getRuntime().addShutdownHook(new Thread(h::close, "fd-holder-stop"));
       System.err.println("fd-holder: listening on " + args[1]);
       System.err.flush();
       h.serve();

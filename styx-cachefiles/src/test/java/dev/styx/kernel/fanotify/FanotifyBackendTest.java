@@ -84,6 +84,21 @@ class FanotifyBackendTest {
   }
 
   @Test
+  void probeRefusesAFilesystemWithoutPreContentSupport() throws Exception {
+    // tmpfs does not allow pre-content marks (no SB_I_ALLOW_HSM): slabs must not live there.
+    Path t = Files.createDirectories(tmp.resolve("tmpfs"));
+    Syscalls.mount("tmpfs", t, "tmpfs", 0, "size=1m");
+    try {
+      Optional<String> reason = FanotifyBackend.probe(t);
+      assertTrue(
+          reason.isPresent() && reason.get().contains("does not support pre-content events"),
+          () -> "probe on tmpfs: " + reason);
+    } finally {
+      Syscalls.umount(t, 0);
+    }
+  }
+
+  @Test
   void refusesToStartWithoutAnFdStore() {
     FanotifyBackend b =
         new FanotifyBackend(FanotifyOptions.defaults(tmp.resolve("j")), /* fdStore= */ null);
