@@ -24,7 +24,9 @@ import picocli.CommandLine.Command;
       NarCommand.class,
       ErofsCommand.class,
       CacheCommand.class,
-      FdHolderCommand.class
+      FdHolderCommand.class,
+      ManifesterCommand.class,
+      ManifestCommand.class
     })
 public final class Styx implements Runnable {
 

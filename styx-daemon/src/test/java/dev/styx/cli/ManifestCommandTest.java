@@ -1,0 +1,123 @@
+package dev.styx.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.NixHash;
+import dev.styx.nix.StorePath;
+import dev.styx.server.ManifesterServer;
+import dev.styx.sig.NixKeyring;
+import dev.styx.sig.NixPublicKey;
+import dev.styx.sig.NixSecretKey;
+import dev.styx.testing.NixCacheFixture;
+import dev.styx.testing.StaticHttpServer;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code styx manifest get|show|nar} against a real manifester over a Nix-made cache. */
+class ManifestCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void getShowAndNarRoundTripToTheNarHash() throws Exception {
+    NixCacheFixture fx = NixCacheFixture.shared();
+    NixSecretKey signer = NixSecretKey.generate("styx-cli-test-1");
+    Path keyFile = tmp.resolve("sk");
+    Files.writeString(keyFile, signer.toKeyFileString());
+    try (StaticHttpServer up = fx.newServer("xz");
+        ManifesterServer s =
+            new ManifesterServer(
+                new ManifesterServer.Config(
+                    new InetSocketAddress("127.0.0.1", 0),
+                    tmp.resolve("store"),
+                    List.of(NixSecretKey.read(keyFile)),
+                    List.of(up.url()),
+                    NixKeyring.of(NixPublicKey.parse(fx.publicKey())),
+                    3,
+                    2))) {
+      String pub = signer.publicKey().toString();
+      for (StorePath p : fx.storePaths()) {
+        Path man = tmp.resolve(p.hashPart() + ".manifest");
+        CliRun get =
+            CliRun.run(
+                null,
+                "manifest",
+                "get",
+                "--manifester",
+                s.url(),
+                "--upstream",
+                up.url(),
+                "--key",
+                pub,
+                p.toString(),
+                man.toString());
+        assertEquals(0, get.exitCode(), get.stderr());
+        CliRun show =
+            CliRun.run(null, "manifest", "show", "--entries", "--key", pub, man.toString());
+        assertEquals(0, show.exitCode(), show.stderr());
+        assertTrue(show.out().contains("StorePath:  " + p), show.out());
+        assertTrue(show.out().contains("Verified:   yes"), show.out());
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        CliRun nar =
+            CliRun.run(
+                null,
+                new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), md),
+                "manifest",
+                "nar",
+                "--chunks",
+                s.url(),
+                "--key",
+                pub,
+                man.toString());
+        assertEquals(0, nar.exitCode(), nar.stderr());
+        NarInfo ni =
+            NarInfo.parse(Files.readString(fx.cacheDir("xz").resolve(p.hashPart() + ".narinfo")));
+        assertEquals(ni.narHash(), NixHash.sha256(md.digest()), p.toString());
+      }
+      // A manifest signed by another key is refused, and nothing is written.
+      Path bad = tmp.resolve("bad");
+      CliRun wrongKey =
+          CliRun.run(
+              null,
+              "manifest",
+              "get",
+              "--manifester",
+              s.url(),
+              "--upstream",
+              up.url(),
+              "--key",
+              NixSecretKey.generate("styx-cli-test-1").publicKey().toString(),
+              fx.tree().toString(),
+              bad.toString());
+      assertEquals(1, wrongKey.exitCode());
+      assertTrue(wrongKey.stderr().contains("not valid for any trusted key"), wrongKey.stderr());
+      assertFalse(Files.exists(bad));
+      CliRun notAllowed =
+          CliRun.run(
+              null,
+              "manifest",
+              "get",
+              "--manifester",
+              s.url(),
+              "--upstream",
+              "http://127.0.0.1:1/nope",
+              "--key",
+              pub,
+              fx.tree().toString(),
+              bad.toString());
+      assertEquals(1, notAllowed.exitCode());
+      assertTrue(notAllowed.stderr().contains("HTTP 403"), notAllowed.stderr());
+      assertEquals(
+          2,
+          CliRun.run(null, "manifester", "--listen", "127.0.0.1:0").exitCode(),
+          "missing options is a usage error");
+    }
+  }
+}
