@@ -287,6 +287,20 @@ public final class FanotifyBackend implements Backend {
     } finally {
       Syscalls.close(pathFd);
     }
+    if (groupRestored
+        && !restoredFds.contains(slab.writeFd())
+        && GroupMarks.of(groupFd).contains(id)) {
+      // Hazard C: this fd was opened after the kept group marked the slab, so writes through it
+      // would raise events that wait on the very fill doing the write.
+      throw new IOException(
+          "slab "
+              + slab.id()
+              + " is already marked by the fanotify group taken back from the "
+              + fdStore.describe()
+              + "; its write fd must be the one from restoredWriteFd("
+              + slab.id()
+              + "), not one opened now");
+    }
     Syscalls.fanotifyMark(
         groupFd, FanotifyApi.FAN_MARK_ADD, FanotifyApi.FAN_PRE_ACCESS, slab.file());
     Slab before = slabsById.put(slab.id(), slab);

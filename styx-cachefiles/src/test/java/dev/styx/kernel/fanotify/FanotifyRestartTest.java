@@ -208,6 +208,17 @@ class FanotifyRestartTest {
         second.start(filler);
         assertTrue(second.groupRestored());
         assertEquals(1, second.stats().replayed());
+        // A write fd opened now (after the kept group marked the slab) is refused: it would
+        // deadlock on its own events. (The replay waits for the slab to be attached.)
+        int fresh =
+            dev.styx.kernel.Syscalls.open(
+                fx.slab, dev.styx.kernel.Syscalls.O_RDWR | dev.styx.kernel.Syscalls.O_CLOEXEC, 0);
+        IOException refused =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IOException.class, () -> second.attachSlab(new Backend.Slab(0, fx.slab, fresh)));
+        assertTrue(refused.getMessage().contains("restoredWriteFd"), refused.getMessage());
+        dev.styx.kernel.Syscalls.close(fresh);
+        assertFalse(reader.isDone());
         second.attachSlab(new Backend.Slab(0, fx.slab, kept.getAsInt()));
         assertArrayEquals(fx.files.get("sub/odd.bin"), reader.get(30, TimeUnit.SECONDS));
         assertTrue(drained(journal), "nothing left in flight");
