@@ -31,6 +31,8 @@ public final class Syscalls {
   public static final int AT_FDCWD = -100;
   // fcntl(2) commands
   static final int F_GETFD = 1;
+  static final int F_SETFD = 2;
+  static final int FD_CLOEXEC = 1;
   // posix_fadvise(2) advice
   public static final int POSIX_FADV_RANDOM = 1;
   // poll(2) events
@@ -318,6 +320,14 @@ public final class Syscalls {
   public static void dup3(int oldFd, int newFd, int flags) throws SyscallException {
     if (LIBC.dup3(oldFd, newFd, flags) < 0) {
       throw error("dup3(" + oldFd + ", " + newFd + ")");
+    }
+  }
+
+  /** Sets close-on-exec on {@code fd} (fds inherited from systemd arrive without it). */
+  public static void setCloexec(int fd) throws SyscallException {
+    int flags = LIBC.fcntl(fd, F_GETFD, 0);
+    if (flags < 0 || LIBC.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+      throw error("fcntl(" + fd + ", F_SETFD, FD_CLOEXEC)");
     }
   }
 

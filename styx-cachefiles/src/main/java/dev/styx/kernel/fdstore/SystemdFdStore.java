@@ -77,7 +77,17 @@ public final class SystemdFdStore implements FdStore {
   @Override
   public synchronized OptionalInt take(String name) {
     Integer fd = restored.remove(name);
-    return fd == null ? OptionalInt.empty() : OptionalInt.of(fd);
+    if (fd == null) {
+      return OptionalInt.empty();
+    }
+    try {
+      // Inherited fds come without close-on-exec: keep the group out of child processes.
+      Syscalls.setCloexec(fd);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "fd " + fd + " named " + name + " from systemd is unusable", e);
+    }
+    return OptionalInt.of(fd);
   }
 
   @Override
