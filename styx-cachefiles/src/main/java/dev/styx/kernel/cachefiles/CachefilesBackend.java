@@ -9,10 +9,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -62,6 +64,7 @@ public final class CachefilesBackend implements Backend {
 
   private static final Logger LOG = LoggerFactory.getLogger(CachefilesBackend.class);
   private static final int PAGE = 4096;
+  private static final Path BDI_DIR = Path.of("/sys/class/bdi");
   private static final int COPY_CHUNK = 1 << 20;
   private static final long MOUNT_FLAGS =
       Syscalls.MS_RDONLY | Syscalls.MS_NODEV | Syscalls.MS_NOSUID;
@@ -321,15 +324,48 @@ public final class CachefilesBackend implements Backend {
       // The superblock is read-only, so the bind is too.
       Syscalls.mount(same.get().toString(), target, null, Syscalls.MS_BIND, null);
     } else {
-      // Blocks until this backend has answered the image's OPEN and READs (on other threads).
-      Syscalls.mount(
-          "none",
-          target,
-          "erofs",
-          MOUNT_FLAGS,
-          "fsid=" + img.fsid() + ",domain_id=" + options.domain());
+      synchronized (CachefilesBackend.class) {
+        // Mounts are serialized so the bdi that appears with this one is known to be its own.
+        Set<String> before = erofsBdis();
+        // Blocks until this backend has answered the image's OPEN and READs (on other threads).
+        Syscalls.mount(
+            "none",
+            target,
+            "erofs",
+            MOUNT_FLAGS,
+            "fsid=" + img.fsid() + ",domain_id=" + options.domain());
+        if (options.readAheadKb() > 0) {
+          Set<String> fresh = erofsBdis();
+          fresh.removeAll(before);
+          setReadAhead(fresh, options.readAheadKb());
+        }
+      }
     }
     mounts.put(target.toAbsolutePath(), img.fsid());
+  }
+
+  private static Set<String> erofsBdis() {
+    Set<String> out = new HashSet<>();
+    try (var s = Files.list(BDI_DIR)) {
+      s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("erofs-")).forEach(out::add);
+    } catch (IOException e) {
+      LOG.debug("cannot list {}: {}", BDI_DIR, e.getMessage());
+    }
+    return out;
+  }
+
+  // A nodev superblock gets its own bdi (super_setup_bdi: "erofs-<n>") with 128 KiB read-ahead.
+  private static void setReadAhead(Set<String> bdis, int kb) {
+    if (bdis.size() != 1) {
+      LOG.debug("cannot tell which bdi is the new mount's ({}); read-ahead left alone", bdis);
+      return;
+    }
+    Path knob = BDI_DIR.resolve(bdis.iterator().next()).resolve("read_ahead_kb");
+    try {
+      Files.writeString(knob, Integer.toString(kb));
+    } catch (IOException e) {
+      LOG.warn("cannot set {}: {}", knob, e.getMessage());
+    }
   }
 
   @Override

@@ -13,9 +13,12 @@ import java.time.Duration;
  * @param workers platform threads answering requests (fills block on the network)
  * @param slabWait how long a READ of a slab waits for {@code attachSlab} after a restart before it
  *     fails with EIO
+ * @param readAheadKb the read-ahead window of each mount's bdi in KiB (0: the kernel's 128); a
+ *     larger window means fewer, larger READs when fetching and fewer, larger cache-file reads when
+ *     the data is local
  */
 public record CachefilesOptions(
-    Path cacheDir, String tag, String domain, int workers, Duration slabWait) {
+    Path cacheDir, String tag, String domain, int workers, Duration slabWait, int readAheadKb) {
 
   /** Default cache directory. */
   public static final Path DEFAULT_DIR = Path.of("/var/cache/styx/cachefiles");
@@ -26,6 +29,9 @@ public record CachefilesOptions(
     }
     checkWord("tag", tag);
     checkWord("domain", domain);
+    if (readAheadKb < 0 || readAheadKb > 65536) {
+      throw new IllegalArgumentException("cachefiles read-ahead must be 0..65536 KiB");
+    }
     if (workers < 1) {
       throw new IllegalArgumentException("cachefiles workers must be >= 1");
     }
@@ -33,7 +39,7 @@ public record CachefilesOptions(
 
   /** The settings with {@code cacheDir}, tag "styx0", domain "styx", 16 workers. */
   public static CachefilesOptions defaults(Path cacheDir) {
-    return new CachefilesOptions(cacheDir, "styx0", "styx", 16, Duration.ofSeconds(60));
+    return new CachefilesOptions(cacheDir, "styx0", "styx", 16, Duration.ofSeconds(60), 1024);
   }
 
   /**
@@ -46,12 +52,18 @@ public record CachefilesOptions(
     CachefilesOptions d = defaults(dir == null || dir.isEmpty() ? DEFAULT_DIR : Path.of(dir));
     String domain = System.getenv().getOrDefault("STYX_CACHEFILES_DOMAIN", d.domain());
     String tag = System.getenv().getOrDefault("STYX_CACHEFILES_TAG", d.tag());
-    return new CachefilesOptions(d.cacheDir(), tag, domain, d.workers(), d.slabWait());
+    return new CachefilesOptions(
+        d.cacheDir(), tag, domain, d.workers(), d.slabWait(), d.readAheadKb());
   }
 
   /** These settings with another domain. */
   public CachefilesOptions withDomain(String d) {
-    return new CachefilesOptions(cacheDir, tag, d, workers, slabWait);
+    return new CachefilesOptions(cacheDir, tag, d, workers, slabWait, readAheadKb);
+  }
+
+  /** These settings with another read-ahead window. */
+  public CachefilesOptions withReadAheadKb(int kb) {
+    return new CachefilesOptions(cacheDir, tag, domain, workers, slabWait, kb);
   }
 
   // Both end up in devnode commands and mount options: no separators, no spaces.

@@ -12,6 +12,14 @@ import org.junit.jupiter.api.Test;
 class CachefilesPathsTest {
 
   @Test
+  void matchesThePathTheKernelCreated() {
+    // Observed on the 6.12 test kernel by the VM tier (domain "serve", slab 0).
+    assertEquals(
+        Path.of("/c/cache/Ierofs,serve/@a5/Dstyx-slab-0"),
+        CachefilesPaths.backingFile(Path.of("/c"), "serve", "styx-slab-0"));
+  }
+
+  @Test
   void layoutIsVolumeFanoutAndDataObject() {
     Path p = CachefilesPaths.backingFile(Path.of("/c"), "serve", "styx-slab-0");
     assertEquals("/c/cache/Ierofs,serve", p.getParent().getParent().toString());
