@@ -1,5 +1,11 @@
 # Sourced by scripts/* and .ci/run: exports JAVA_HOME pointing at a JDK >= 21.
 # Order: $JAVA_HOME if it qualifies, else the newest JDK under /usr/lib/jvm.
+# Also forces a UTF-8 locale: without one the JVM cannot name non-ASCII files (sun.jnu.encoding),
+# and Nix store trees are full of them.
+case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+  *UTF-8*|*utf8*|*UTF8*|*utf-8*) ;;
+  *) export LC_ALL=C.UTF-8 ;;
+esac
 
 styx_java_major() { # $1 = JDK home; prints its feature version or nothing
   local rel="$1/release" v
