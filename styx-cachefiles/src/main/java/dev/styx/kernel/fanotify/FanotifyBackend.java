@@ -60,6 +60,7 @@ public final class FanotifyBackend implements Backend {
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
   private static final long CLOSE_GRACE_NANOS = 5_000_000_000L;
+  private static final long FAILURE_MEMORY_NANOS = 2_000_000_000L;
 
   private final FanotifyOptions options;
   private final FdStore fdStore;
@@ -68,6 +69,7 @@ public final class FanotifyBackend implements Backend {
   private final ScheduledThreadPoolExecutor deadlines = newDeadlineTimer();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<Integer> restoredFds = ConcurrentHashMap.newKeySet();
+  private final RecentFailures recentFailures = new RecentFailures(FAILURE_MEMORY_NANOS);
   private final LongAdder events = new LongAdder();
   private final LongAdder allowed = new LongAdder();
   private final LongAdder denied = new LongAdder();
@@ -460,6 +462,12 @@ public final class FanotifyBackend implements Backend {
       serveNanos.add(System.nanoTime() - t0);
       return;
     }
+    if (recentFailures.overlaps(file, offset, count, t0)) {
+      // A retry of a range that just timed out: fail it now rather than after another deadline.
+      answer(ev.fd(), false);
+      closeQuietly(ev.fd());
+      return;
+    }
     try {
       journal.add(entry);
     } catch (IOException e) {
@@ -551,6 +559,9 @@ public final class FanotifyBackend implements Backend {
         p.entry.offset(),
         p.entry.count(),
         options.eventDeadline());
+    // Only timeouts are remembered: a fast failure is retried fast, and succeeds once the
+    // source is back.
+    recentFailures.record(p.entry.file(), p.entry.offset(), p.entry.count(), System.nanoTime());
     p.finish(false);
     Thread w = p.worker;
     if (w != null) {
