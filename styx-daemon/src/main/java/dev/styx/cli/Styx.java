@@ -67,6 +67,9 @@ public final class Styx implements Runnable {
         cl.addSubcommand(new CommandLine(group));
       }
     }
+    // Descriptions are written as lines of up to ~100 columns; at picocli's default 80 they
+    // would be re-wrapped into ragged text. Setters apply to the subcommands added above.
+    cl.setUsageHelpWidth(110);
     cl.setExecutionExceptionHandler(new CliErrors());
     return cl;
   }
