@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -27,10 +29,23 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * Every object is written to a temp file and atomically renamed into place, so readers see a whole
- * object or none. Chunks are content-addressed, so writes are idempotent and need no locking.
+ * object or none; temp files are removed once they are an hour old. Chunks are content-addressed,
+ * so writes are idempotent and need no locking.
  */
 public final class ChunkStoreDir {
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  /** Age after which a temp file is considered left behind by a crash. */
+  static final long STALE_TMP_MILLIS = 3600_000;
+
+  /** Temp names: pid plus a random salt (stores may be shared across hosts), then a counter. */
+  private static final String TMP_PREFIX =
+      ProcessHandle.current().pid()
+          + "-"
+          + Long.toHexString(new java.security.SecureRandom().nextLong())
+          + "-";
+
+  private static final AtomicLong TMP_SEQ = new AtomicLong();
 
   private final Path root;
   private final Path chunkDir;
@@ -48,9 +63,18 @@ public final class ChunkStoreDir {
     Files.createDirectories(chunkDir);
     Files.createDirectories(manifestDir);
     Files.createDirectories(tmpDir);
+    // Temp files older than an hour were left by a crash; younger ones may belong to another
+    // writer sharing this store.
+    long cutoff = System.currentTimeMillis() - STALE_TMP_MILLIS;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmpDir)) {
       for (Path p : ds) {
-        Files.deleteIfExists(p);
+        try {
+          if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+            Files.deleteIfExists(p);
+          }
+        } catch (NoSuchFileException gone) {
+          // another writer renamed or removed it meanwhile
+        }
       }
     }
   }
@@ -114,9 +138,14 @@ public final class ChunkStoreDir {
 
   /** Stores an already-compressed chunk object as is (the caller vouches for its content). */
   public void putCompressedChunk(ChunkDigest d, byte[] zstdFrame) throws IOException {
+    putCompressedChunk(d, zstdFrame, 0, zstdFrame.length);
+  }
+
+  /** Stores {@code frame[off, off+len)}, an already-compressed chunk object, as is. */
+  public void putCompressedChunk(ChunkDigest d, byte[] frame, int off, int len) throws IOException {
     Path dest = chunkPath(d);
     if (!Files.exists(dest)) {
-      writeAtomically(dest, zstdFrame);
+      writeAtomically(dest, frame, off, len);
     }
   }
 
@@ -175,25 +204,28 @@ public final class ChunkStoreDir {
   }
 
   private void writeAtomically(Path dest, byte[] bytes) throws IOException {
-    Path tmp =
-        Files.createTempFile(
-            tmpDir,
-            dest.getFileName()
-                    .toString()
-                    .substring(0, Math.min(16, dest.getFileName().toString().length()))
-                + "-",
-            ".tmp");
+    writeAtomically(dest, bytes, 0, bytes.length);
+  }
+
+  private void writeAtomically(Path dest, byte[] bytes, int off, int len) throws IOException {
+    // Unique per process and write; CREATE_NEW refuses to reuse a name left by someone else.
+    Path tmp = tmpDir.resolve(TMP_PREFIX + TMP_SEQ.incrementAndGet() + ".tmp");
+    boolean moved = false;
     try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        out.write(bytes);
+      try (OutputStream out =
+          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        out.write(bytes, off, len);
       }
       try {
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        moved = true;
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("store " + root + " needs atomic rename within one file system", e);
       }
     } finally {
-      Files.deleteIfExists(tmp);
+      if (!moved) {
+        Files.deleteIfExists(tmp);
+      }
     }
   }
 }

@@ -85,10 +85,15 @@ class ChunkStoreDirTest {
     s.putManifest("abc-1", new byte[] {1, 2});
     assertArrayEquals(new byte[] {1, 2}, s.readManifest("abc-1").orElseThrow());
     // Stale temp files from a crash are removed on open.
-    Files.write(s.tmpDir().resolve("chunk-123.tmp"), new byte[10]);
+    Path stale = s.tmpDir().resolve("1-1.tmp");
+    Path live = s.tmpDir().resolve("2-1.tmp");
+    Files.write(stale, new byte[10]);
+    Files.write(live, new byte[10]);
+    Files.setLastModifiedTime(
+        stale,
+        java.nio.file.attribute.FileTime.fromMillis(
+            System.currentTimeMillis() - ChunkStoreDir.STALE_TMP_MILLIS - 1000));
     new ChunkStoreDir(tmp, 3);
-    try (Stream<Path> t = Files.list(s.tmpDir())) {
-      assertEquals(0, t.count());
-    }
+    assertTrue(!Files.exists(stale) && Files.exists(live), "only stale temp files are removed");
   }
 }

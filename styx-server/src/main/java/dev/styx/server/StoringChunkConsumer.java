@@ -3,12 +3,13 @@ package dev.styx.server;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import dev.styx.chunk.ChunkDigest;
+import dev.styx.chunk.ChunkPolicy;
 import dev.styx.chunkstore.ChunkStoreDir;
 import dev.styx.manifest.ChunkConsumer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -16,16 +17,25 @@ import java.util.concurrent.Semaphore;
 /**
  * Hashes, compresses and stores the chunks of one ingest on the shared CPU pool, so compression
  * uses every core while the ingest thread keeps reading the NAR. A per-ingest semaphore bounds the
- * chunks in flight (memory) and makes the reader wait when the pool falls behind.
+ * chunks in flight (memory) and makes the reader wait when the pool falls behind; chunk buffers are
+ * recycled so a large NAR does not churn the heap.
  */
 final class StoringChunkConsumer implements ChunkConsumer {
-  /** One compression context per CPU-pool thread (platform threads, reused). */
-  private static final ThreadLocal<ZstdCompressCtx> CTX = new ThreadLocal<>();
+  /** Per CPU-pool thread (platform threads, reused): a zstd context and an output buffer. */
+  private static final class Scratch {
+    final ZstdCompressCtx ctx = new ZstdCompressCtx();
+    int level = -1;
+    byte[] out = new byte[0];
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   private final ChunkStoreDir store;
   private final ExecutorService cpu;
   private final ServerMetrics metrics;
   private final Semaphore inFlight;
+  private final ConcurrentLinkedQueue<byte[]> free64k = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<byte[]> freeLarge = new ConcurrentLinkedQueue<>();
 
   StoringChunkConsumer(
       ChunkStoreDir store, ExecutorService cpu, ServerMetrics metrics, int maxInFlight) {
@@ -33,6 +43,23 @@ final class StoringChunkConsumer implements ChunkConsumer {
     this.cpu = cpu;
     this.metrics = metrics;
     this.inFlight = new Semaphore(maxInFlight);
+  }
+
+  @Override
+  public byte[] buffer(int size) {
+    ConcurrentLinkedQueue<byte[]> q = size <= (1 << ChunkPolicy.SHIFT_64K) ? free64k : freeLarge;
+    byte[] b = q.poll();
+    while (b != null && b.length < size) {
+      b = q.poll(); // a smaller large buffer (256 KiB) for a 1 MiB chunk: drop it
+    }
+    if (b != null) {
+      return b;
+    }
+    return new byte[size <= (1 << ChunkPolicy.SHIFT_64K) ? 1 << ChunkPolicy.SHIFT_64K : size];
+  }
+
+  private void recycle(byte[] b) {
+    (b.length <= (1 << ChunkPolicy.SHIFT_64K) ? free64k : freeLarge).offer(b);
   }
 
   @Override
@@ -52,6 +79,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
             } catch (Throwable t) {
               f.completeExceptionally(t);
             } finally {
+              recycle(buf);
               inFlight.release();
             }
           });
@@ -68,16 +96,18 @@ final class StoringChunkConsumer implements ChunkConsumer {
       metrics.chunksExisting.increment();
       return d;
     }
-    ZstdCompressCtx c = CTX.get();
-    if (c == null) {
-      c = new ZstdCompressCtx();
-      c.setLevel(store.level());
-      c.setContentSize(true);
-      CTX.set(c);
+    Scratch s = SCRATCH.get();
+    if (s.level != store.level()) {
+      s.ctx.setLevel(store.level());
+      s.ctx.setContentSize(true);
+      s.level = store.level();
     }
-    byte[] out = new byte[(int) Zstd.compressBound(len)];
-    int n = c.compressByteArray(out, 0, out.length, buf, 0, len);
-    store.putCompressedChunk(d, Arrays.copyOf(out, n));
+    int bound = (int) Zstd.compressBound(len);
+    if (s.out.length < bound) {
+      s.out = new byte[bound];
+    }
+    int n = s.ctx.compressByteArray(s.out, 0, s.out.length, buf, 0, len);
+    store.putCompressedChunk(d, s.out, 0, n);
     metrics.chunksNew.increment();
     metrics.chunkBytesNew.add(len);
     metrics.chunkBytesStored.add(n);

@@ -58,10 +58,15 @@ public final class IngestBench {
     double xzAlone = 0;
     double ingestXz = 0;
     for (int r = 0; r < reps; r++) {
-      zstd = Math.max(zstd, mbps(narSize, timeZstd(nar, cores)));
-      ingestNone = Math.max(ingestNone, mbps(narSize, timeIngest(work, none, sp, keys)));
-      xzAlone = Math.max(xzAlone, mbps(narSize, timeXz(xzFile)));
-      ingestXz = Math.max(ingestXz, mbps(narSize, timeIngest(work, xz, sp, keys)));
+      zstd = Math.max(zstd, mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores))));
+      ingestNone =
+          Math.max(
+              ingestNone,
+              mbps(narSize, measure(1, narSize, () -> timeIngest(work, none, sp, keys))));
+      xzAlone = Math.max(xzAlone, mbps(narSize, measure(2, narSize, () -> timeXz(xzFile))));
+      ingestXz =
+          Math.max(
+              ingestXz, mbps(narSize, measure(3, narSize, () -> timeIngest(work, xz, sp, keys))));
       System.out.printf(
           "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s, xz decode %.0f MB/s, ingest .nar.xz %.0f MB/s%n",
           r + 1, cores, zstd, ingestNone, xzAlone, ingestXz);
@@ -78,7 +83,30 @@ public final class IngestBench {
     System.out.printf(
         "ingest of the .nar.xz:                           %7.0f MB/s  ratio %.2fx (budget >= 0.90x)%n",
         ingestXz, ingestXz / xzAlone);
+    System.out.printf(
+        "CPU ms per MB of NAR (load-independent): zstd-3 %.2f, ingest .nar %.2f, xz decode %.2f, ingest .nar.xz %.2f%n",
+        CPU[0], CPU[1], CPU[2], CPU[3]);
     System.out.printf("(context: `xz -dc` liblzma to /dev/null:          %7.0f MB/s)%n", cli);
+  }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+  /** Process CPU milliseconds per MB of NAR, lowest seen per measurement. */
+  static final double[] CPU = {
+    Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE
+  };
+
+  interface Timed {
+    long run() throws Exception;
+  }
+
+  static long measure(int slot, long bytes, Timed t) throws Exception {
+    long c0 = OS.getProcessCpuTime();
+    long nanos = t.run();
+    CPU[slot] = Math.min(CPU[slot], (OS.getProcessCpuTime() - c0) / 1e6 / (bytes / 1e6));
+    return nanos;
   }
 
   static double mbps(long bytes, long nanos) {
@@ -120,7 +148,7 @@ public final class IngestBench {
   static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys) throws Exception {
     Path storeDir = work.resolve("store");
     delete(storeDir);
-    ChunkStoreDir store = new ChunkStoreDir(storeDir, 3);
+    ChunkStoreDir store = new ChunkStoreDir(storeDir, Integer.getInteger("styx.bench.level", 3));
     int cores = Runtime.getRuntime().availableProcessors();
     ExecutorService cpu = Executors.newFixedThreadPool(cores);
     ExecutorService ingest = Executors.newFixedThreadPool(1);
