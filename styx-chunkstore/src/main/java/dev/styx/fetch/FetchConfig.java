@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param backoff delay before the first retry; doubles per retry, with jitter
  * @param batchChunks most chunks per {@code POST /chunks} batch; 1 disables batching
  * @param batchBytes most uncompressed bytes per batch
+ * @param batchBelow only chunks smaller than this are batched: a batch makes the server decode and
+ *     re-encode its chunks, which pays for small chunks (fewer round trips) but not for large ones,
+ *     whose stored objects a single GET streams as they are
  */
 public record FetchConfig(
     URI chunks,
@@ -23,7 +26,8 @@ public record FetchConfig(
     int attempts,
     Duration backoff,
     int batchChunks,
-    long batchBytes) {
+    long batchBytes,
+    int batchBelow) {
 
   public FetchConfig {
     String scheme = chunks.getScheme();
@@ -47,22 +51,60 @@ public record FetchConfig(
         4,
         Duration.ofMillis(100),
         64,
-        8L << 20);
+        8L << 20,
+        32 << 10);
   }
 
   public FetchConfig withConcurrency(int n) {
     return new FetchConfig(
-        chunks, n, connectTimeout, requestTimeout, attempts, backoff, batchChunks, batchBytes);
+        chunks,
+        n,
+        connectTimeout,
+        requestTimeout,
+        attempts,
+        backoff,
+        batchChunks,
+        batchBytes,
+        batchBelow);
   }
 
   public FetchConfig withBatchChunks(int n) {
     return new FetchConfig(
-        chunks, concurrency, connectTimeout, requestTimeout, attempts, backoff, n, batchBytes);
+        chunks,
+        concurrency,
+        connectTimeout,
+        requestTimeout,
+        attempts,
+        backoff,
+        n,
+        batchBytes,
+        batchBelow);
   }
 
   public FetchConfig withTimeouts(Duration connect, Duration request, int attempts) {
     return new FetchConfig(
-        chunks, concurrency, connect, request, attempts, backoff, batchChunks, batchBytes);
+        chunks,
+        concurrency,
+        connect,
+        request,
+        attempts,
+        backoff,
+        batchChunks,
+        batchBytes,
+        batchBelow);
+  }
+
+  public FetchConfig withBatchBelow(int bytes) {
+    return new FetchConfig(
+        chunks,
+        concurrency,
+        connectTimeout,
+        requestTimeout,
+        attempts,
+        backoff,
+        batchChunks,
+        batchBytes,
+        bytes);
   }
 
   /** The URL of one chunk object. */

@@ -106,23 +106,27 @@ public final class HttpChunkSource implements ChunkSource, AutoCloseable {
 
   private List<List<ChunkRef>> group(List<ChunkRef> chunks) {
     List<List<ChunkRef>> groups = new ArrayList<>();
-    if (!batchRoute || config.batchChunks() == 1) {
-      for (ChunkRef c : chunks) {
+    List<ChunkRef> small = new ArrayList<>();
+    for (ChunkRef c : chunks) {
+      if (batchRoute && config.batchChunks() > 1 && c.length() < config.batchBelow()) {
+        small.add(c);
+      } else {
         groups.add(List.of(c));
       }
+    }
+    if (small.isEmpty()) {
       return groups;
     }
-    // Spread the work over the available concurrency, but keep batches within the limits.
+    // Spread the small chunks over the available concurrency, within the batch limits.
     int per =
-        (int)
-            Math.max(
-                1,
-                Math.min(
-                    config.batchChunks(),
-                    (chunks.size() + config.concurrency() - 1) / config.concurrency()));
+        Math.max(
+            1,
+            Math.min(
+                config.batchChunks(),
+                (small.size() + config.concurrency() - 1) / config.concurrency()));
     List<ChunkRef> cur = new ArrayList<>();
     long bytes = 0;
-    for (ChunkRef c : chunks) {
+    for (ChunkRef c : small) {
       if (!cur.isEmpty() && (cur.size() >= per || bytes + c.length() > config.batchBytes())) {
         groups.add(cur);
         cur = new ArrayList<>();

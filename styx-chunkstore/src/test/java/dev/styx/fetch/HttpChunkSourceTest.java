@@ -48,7 +48,8 @@ class HttpChunkSourceTest {
       List<ChunkRef> refs = addChunks(s, 40, 1);
       FetchStats stats = new FetchStats();
       try (HttpChunkSource src =
-          new HttpChunkSource(FetchConfig.defaults(s.base()).withConcurrency(4), stats)) {
+          new HttpChunkSource(
+              FetchConfig.defaults(s.base()).withConcurrency(4).withBatchBelow(1 << 20), stats)) {
         Map<ChunkDigest, VerifiedChunk> got = new ConcurrentHashMap<>();
         src.fetch(refs, c -> got.put(c.digest(), c), in(10));
         assertEquals(40, got.size());
@@ -64,12 +65,30 @@ class HttpChunkSourceTest {
   }
 
   @Test
+  void batchesOnlySmallChunks() throws Exception {
+    try (LoopbackChunkServer s = new LoopbackChunkServer()) {
+      List<ChunkRef> refs = addChunks(s, 40, 11);
+      long small = refs.stream().filter(r -> r.length() < 32 << 10).count();
+      FetchStats stats = new FetchStats();
+      try (HttpChunkSource src =
+          new HttpChunkSource(FetchConfig.defaults(s.base()).withConcurrency(4), stats)) {
+        List<ChunkDigest> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        src.fetch(refs, c -> got.add(c.digest()), in(10));
+        assertEquals(40, got.size());
+        assertEquals(40 - small, stats.singleRequests.sum(), "large chunks come one by one");
+        assertTrue(small > 4 && stats.batchRequests.sum() == 4, "small ones in 4 batches");
+      }
+    }
+  }
+
+  @Test
   void fallsBackToSingleChunksWhenTheServerHasNoBatchRoute() throws Exception {
     try (LoopbackChunkServer s = new LoopbackChunkServer()) {
       s.batch = false;
       List<ChunkRef> refs = addChunks(s, 12, 2);
       FetchStats stats = new FetchStats();
-      try (HttpChunkSource src = new HttpChunkSource(FetchConfig.defaults(s.base()), stats)) {
+      try (HttpChunkSource src =
+          new HttpChunkSource(FetchConfig.defaults(s.base()).withBatchBelow(1 << 20), stats)) {
         List<ChunkDigest> got = java.util.Collections.synchronizedList(new ArrayList<>());
         src.fetch(refs, c -> got.add(c.digest()), in(10));
         assertEquals(12, got.size());

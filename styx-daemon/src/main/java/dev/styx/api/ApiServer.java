@@ -151,15 +151,18 @@ public final class ApiServer implements AutoCloseable {
 
   @Override
   public void close() {
-    if (channel != null) {
+    boolean bound = channel != null;
+    if (bound) {
       channel.close().awaitUninterruptibly();
     }
     group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
     workers.shutdownNow();
-    try {
-      Files.deleteIfExists(socket);
-    } catch (IOException e) {
-      log.warn("cannot remove {}: {}", socket, e.toString());
+    if (bound) { // never remove a socket some other server is listening on
+      try {
+        Files.deleteIfExists(socket);
+      } catch (IOException e) {
+        log.warn("cannot remove {}: {}", socket, e.toString());
+      }
     }
   }
 }
