@@ -73,6 +73,20 @@ public final class ImagePlan {
     return new ArrayList<>(out.values());
   }
 
+  /**
+   * Slab ids of the device table for these placements (distinct chunks in first-use order): each
+   * slab in order of its first use, as {@link #build} numbers the devices.
+   */
+  public static List<Integer> slabsInDeviceOrder(List<Placement> placed) {
+    List<Integer> out = new ArrayList<>();
+    for (Placement p : placed) {
+      if (!out.contains(p.location().slab())) {
+        out.add(p.location().slab());
+      }
+    }
+    return out;
+  }
+
   /** The image plus the slab ids of its device table, in device order. */
   public record Built(ErofsImage image, List<Integer> slabs) {}
 

@@ -168,6 +168,27 @@ public final class StyxDb implements ChunkIndex, AutoCloseable {
 
   @Override
   public List<Placement> place(List<ChunkRef> refs) throws IOException {
+    // Usually every chunk is known already: answer from a read transaction, no commit (fsync).
+    List<Placement> known =
+        read(
+            txn -> {
+              List<Placement> out = new ArrayList<>(refs.size());
+              for (ChunkRef r : refs) {
+                byte[] v = chunks.get(txn, r.digest().bytes());
+                if (v == null) {
+                  return null;
+                }
+                Placement p = decodeChunk(r.digest(), v);
+                if (p.location().length() != r.length()) {
+                  return null; // let the write path report the conflict
+                }
+                out.add(p);
+              }
+              return out;
+            });
+    if (known != null) {
+      return known;
+    }
     return write(
         txn -> {
           List<Placement> out = new ArrayList<>(refs.size());
@@ -285,6 +306,21 @@ public final class StyxDb implements ChunkIndex, AutoCloseable {
               byte[] nv = v.clone();
               nv[16] = 1;
               chunks.put(txn, d.bytes(), nv);
+            }
+          }
+          return null;
+        });
+  }
+
+  /** Calls {@code sink} for every chunk recorded present (one read transaction). */
+  public void forEachPresent(java.util.function.Consumer<Placement> sink) throws IOException {
+    read(
+        txn -> {
+          try (CursorIterable<byte[]> it = chunks.iterate(txn)) {
+            for (KeyVal<byte[]> kv : it) {
+              if (kv.val()[16] != 0) {
+                sink.accept(decodeChunk(new ChunkDigest(kv.key()), kv.val()));
+              }
             }
           }
           return null;
