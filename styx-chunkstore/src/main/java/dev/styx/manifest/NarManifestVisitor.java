@@ -42,6 +42,11 @@ public final class NarManifestVisitor implements NarVisitor {
 
   @Override
   public void symlink(NarPath path, String target) throws IOException {
+    // The reader decodes targets as UTF-8 with replacement; a U+FFFD may hide bytes we would lose.
+    if (target.indexOf('\uFFFD') >= 0) {
+      throw new NarFormatException(
+          -1, "symlink target of /" + path + " is not valid UTF-8: " + ManifestPaths.quote(target));
+    }
     builder.symlink(manifestPath(path), target);
   }
 

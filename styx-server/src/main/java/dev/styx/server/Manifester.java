@@ -218,6 +218,13 @@ public final class Manifester implements AutoCloseable {
       String key,
       CompletableFuture<Result> out) {
     try {
+      // An ingest that finished between our cache check and taking ownership already stored it.
+      Optional<byte[]> done = store.readManifest(key);
+      if (done.isPresent()) {
+        metrics.manifestCacheHits.increment();
+        out.complete(new Result(key, done.get(), "hit"));
+        return;
+      }
       out.complete(ingest(client, upstream, hashPart, key));
     } catch (Throwable t) {
       metrics.ingestFailures.increment();
