@@ -109,6 +109,8 @@ final class ManifestCommand implements Runnable {
         Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".manifest-", ".tmp");
         try {
           Files.write(tmp, f.object());
+          Files.setPosixFilePermissions(
+              tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
           Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
           Files.deleteIfExists(tmp);
