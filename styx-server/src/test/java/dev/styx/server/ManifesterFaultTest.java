@@ -166,6 +166,9 @@ class ManifesterFaultTest {
           "upstream-not-allowed",
           false);
       expectError(s, up.url(), "/nix/store/../../etc/passwd", 400, "bad-request", false);
+      assertEquals(405, ServerTestSupport.get(s.url() + "/manifest").statusCode());
+      assertEquals(404, ServerTestSupport.get(s.url() + "/nowhere").statusCode());
+      assertEquals(400, ServerTestSupport.get(s.url() + "/manifest/..%2Fchunk").statusCode());
       HttpResponse<byte[]> bad = ServerTestSupport.post(s.url() + "/manifest", "{not json");
       assertEquals(400, bad.statusCode());
       assertEquals(false, json(bad).path("retry").asBoolean());
