@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.IntFunction;
 
 /**
  * The slab files: sparse files of 1 TiB virtual size ({@code slab-<id>} in one directory) into
@@ -28,21 +30,32 @@ public final class SlabStore implements AutoCloseable {
   private static final byte[] ZEROS = new byte[SlabLocation.BLOCK_SIZE];
 
   private final Path dir;
+  private final IntFunction<OptionalInt> restoredFd;
   private final Map<Integer, Integer> fds = new TreeMap<>();
   private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
   private boolean closed;
 
-  private SlabStore(Path dir) {
+  private SlabStore(Path dir, IntFunction<OptionalInt> restoredFd) {
     this.dir = dir;
+    this.restoredFd = restoredFd;
   }
 
   /** Opens (creating if needed, mode 0700) the slab directory and every slab file already in it. */
   public static SlabStore open(Path dir) throws IOException {
+    return open(dir, id -> OptionalInt.empty());
+  }
+
+  /**
+   * Like {@link #open(Path)}, but a slab's fd is first asked of {@code restoredFd} (a lazy
+   * backend's fd store after a restart): a marked slab must keep the write fd opened before its
+   * mark, as a fresh open would deadlock on its own pre-content events.
+   */
+  public static SlabStore open(Path dir, IntFunction<OptionalInt> restoredFd) throws IOException {
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(
           dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
-    SlabStore s = new SlabStore(dir);
+    SlabStore s = new SlabStore(dir, restoredFd);
     try (var list = Files.list(dir)) {
       for (Path p : list.toList()) {
         String n = p.getFileName().toString();
@@ -70,6 +83,11 @@ public final class SlabStore implements AutoCloseable {
     Integer fd = fds.get(id);
     if (fd != null) {
       return fd;
+    }
+    OptionalInt kept = restoredFd.apply(id);
+    if (kept.isPresent()) {
+      fds.put(id, kept.getAsInt());
+      return kept.getAsInt();
     }
     int f = Syscalls.open(file(id), Syscalls.O_RDWR | Syscalls.O_CREAT | Syscalls.O_CLOEXEC, 0600);
     try {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * The daemon's HTTP routes over the Unix socket. As in the Go original, the method is not checked
  * and every route takes a JSON body: {@code /mount}, {@code /umount} (Nix patch wire format,
  * answering {@code {"Success":true}} or {@code {"Success":false,"Error":"..."}}), {@code /init},
- * {@code /debug} (state as JSON) and {@code /metrics} (Prometheus text).
+ * {@code /debug} (state as JSON), {@code /metrics} (Prometheus text) and {@code /prefetch} ({@code
+ * {"Path":..., "DryRun":bool}}, answering the summary of what was fetched).
  */
 public final class ApiRoutes {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
@@ -86,6 +87,11 @@ public final class ApiRoutes {
       case "/init" -> {
         service.init(parseInit(parseTree(body)));
         return success();
+      }
+      case "/prefetch" -> {
+        JsonNode j = parseTree(body);
+        return Response.json(
+            200, service.prefetch(text(j, "Path"), j.path("DryRun").asBoolean(false)));
       }
       case "/debug" -> {
         return Response.json(200, service.debug());

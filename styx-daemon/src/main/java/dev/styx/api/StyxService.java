@@ -20,4 +20,13 @@ public interface StyxService {
 
   /** Prometheus text exposition ({@code /metrics}). */
   String metrics() throws IOException;
+
+  /**
+   * Fetches every chunk under {@code path} (a mounted store path, its mount point, or a path below
+   * either) ahead of use, or with {@code dryRun} only counts what is missing ({@code /prefetch}).
+   * Returns a JSON-serializable summary.
+   */
+  default Object prefetch(String path, boolean dryRun) throws IOException {
+    throw new ApiError(501, "prefetch is not supported by this daemon");
+  }
 }

@@ -29,6 +29,7 @@ public final class Styx implements Runnable {
           InitCommand.class,
           MountCommand.class,
           UmountCommand.class,
+          PrefetchCommand.class,
           StatusCommand.class,
           NarCommand.class,
           ErofsCommand.class,

@@ -27,13 +27,39 @@ import java.util.function.Supplier;
  * Gets chunks into the slabs: fetch (once, however many callers want a chunk), write the verified
  * bytes at their placement, fdatasync, and only then record presence in the database. The same path
  * serves eager mounts (all chunks of a path) and lazy backends' {@link SlabFiller} requests.
+ *
+ * <p>Lazy reads: a requested slab range maps to the chunks covering it, fetched together (one batch
+ * request when several) and shared with concurrent readers; then a bounded read-ahead runs in the
+ * background along the file being read: at most {@link #READ_AHEAD_CHUNKS} chunks and {@link
+ * #READ_AHEAD_BYTES} bytes following the last chunk of the range in the same file (nothing past the
+ * file's end). Presence is mirrored in memory so warm reads are answered without I/O.
  */
 public final class ChunkSupply implements SlabFiller {
+  /** Read-ahead bound, in bytes of chunk data beyond the requested range (same file only). */
+  public static final long READ_AHEAD_BYTES = 1 << 20;
+
+  /** Read-ahead bound, in chunks beyond the requested range (same file only). */
+  public static final int READ_AHEAD_CHUNKS = 16;
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ChunkSupply.class);
   private final StyxDb db;
   private final SlabStore slabs;
   private final Supplier<ChunkSource> source;
   private final InFlightFetches inflight = new InFlightFetches();
   private final Duration fillTimeout;
+  private final PresenceMap presence = new PresenceMap();
+  private final FileRuns files = new FileRuns();
+  private final LongAdder readAheadChunks = new LongAdder();
+
+  /**
+   * Chunks whose on-demand fetch just failed, with the time: the kernel retries a failed read
+   * (read-ahead, then page by page), and each retry fails at once for {@link #FAILURE_MEMORY_NANOS}
+   * instead of waiting out another fill timeout, so the reader sees EIO after one timeout.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<ChunkDigest, Long> failedAt =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final long FAILURE_MEMORY_NANOS = 2_000_000_000L;
 
   public ChunkSupply(
       StyxDb db, SlabStore slabs, Supplier<ChunkSource> source, Duration fillTimeout) {
@@ -47,6 +73,16 @@ public final class ChunkSupply implements SlabFiller {
     return inflight;
   }
 
+  /** Chunks asked for by read-ahead so far (fetched or found present). */
+  public long readAheadChunks() {
+    return readAheadChunks.sum();
+  }
+
+  /** Makes the files of a lazily mounted image known to read-ahead. */
+  public void register(dev.styx.manifest.Manifest m, Map<ChunkDigest, Placement> placements) {
+    files.register(m, placements);
+  }
+
   /**
    * Ensures every placed chunk is present; returns the chunk bytes this call fetched itself (0 when
    * all were present or fetched by concurrent callers).
@@ -55,7 +91,9 @@ public final class ChunkSupply implements SlabFiller {
     Map<ChunkDigest, SlabLocation> where = new HashMap<>();
     List<ChunkRef> missing = new ArrayList<>();
     for (Placement p : placements) {
-      if (!p.present() && where.putIfAbsent(p.digest(), p.location()) == null) {
+      if (p.present()) {
+        presence.add(p.location());
+      } else if (where.putIfAbsent(p.digest(), p.location()) == null) {
         missing.add(new ChunkRef(p.digest(), p.location().length()));
       }
     }
@@ -88,6 +126,14 @@ public final class ChunkSupply implements SlabFiller {
     }
     slabs.sync(ids);
     db.markPresent(stored);
+    for (ChunkDigest d : stored) {
+      presence.add(where.get(d));
+    }
+  }
+
+  @Override
+  public boolean isPresent(int slabId, long offset, long length) {
+    return presence.covers(slabId, offset, length);
   }
 
   @Override
@@ -105,6 +151,69 @@ public final class ChunkSupply implements SlabFiller {
       SlabLocation l = p.get().location();
       off = l.offset() + (l.blocks() << SlabLocation.BLOCK_SHIFT);
     }
-    ensure(need, deadline);
+    long now = System.nanoTime();
+    for (Placement p : need) {
+      Long t = failedAt.get(p.digest());
+      if (t != null) {
+        if (now - t < FAILURE_MEMORY_NANOS) {
+          throw new IOException(
+              "chunk " + p.digest().hex() + " failed " + (now - t) / 1_000_000 + " ms ago");
+        }
+        failedAt.remove(p.digest(), t);
+      }
+    }
+    readAhead(need.getLast().location());
+    try {
+      ensure(need, deadline);
+    } catch (IOException e) {
+      long t = System.nanoTime();
+      for (Placement p : need) {
+        failedAt.put(p.digest(), t);
+      }
+      throw e;
+    }
+    // Chunks another caller committed are present too (ensure waited for them).
+    for (Placement p : need) {
+      presence.add(p.location());
+    }
+  }
+
+  /**
+   * Starts fetching, in the background, the chunks that follow {@code last} in its file, within the
+   * read-ahead bounds. Failures are only logged: the read that needs a chunk will ask again.
+   */
+  private void readAhead(SlabLocation last) {
+    FileRuns.At at = files.at(last);
+    if (at == null) {
+      return;
+    }
+    List<Placement> next = new ArrayList<>();
+    long bytes = 0;
+    List<Placement> run = at.run().chunks();
+    for (int i = at.index() + 1;
+        i < run.size() && next.size() < READ_AHEAD_CHUNKS && bytes < READ_AHEAD_BYTES;
+        i++) {
+      Placement p = run.get(i);
+      bytes += p.location().length();
+      SlabLocation l = p.location();
+      if (!presence.covers(l.slab(), l.offset(), l.length())) {
+        next.add(new Placement(p.digest(), l, false));
+      }
+    }
+    if (next.isEmpty()) {
+      return;
+    }
+    readAheadChunks.add(next.size());
+    Instant deadline = Instant.now().plus(fillTimeout);
+    Thread.ofVirtual()
+        .name("read-ahead")
+        .start(
+            () -> {
+              try {
+                ensure(next, deadline);
+              } catch (IOException | RuntimeException e) {
+                log.debug("read-ahead of {} chunks failed: {}", next.size(), e.toString());
+              }
+            });
   }
 }

@@ -6,6 +6,7 @@ import dev.styx.db.ImageState;
 import dev.styx.db.StyxDb;
 import dev.styx.erofs.ErofsWriter;
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.fanotify.FanotifyBackend;
 import dev.styx.slab.SlabStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,13 +63,17 @@ public final class Daemon implements AutoCloseable {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     notify.status("opening " + config.cacheDir());
-    Backend backend = Backends.create(config.backend());
+    Backend backend = Backends.create(config);
     StyxDb db = StyxDb.open(config.dbDir());
     SlabStore slabs = null;
     MountService service = null;
     ApiServer api = null;
     try {
-      slabs = SlabStore.open(config.slabDir());
+      // A restarted fanotify daemon must reuse the slab write fds opened before the marks.
+      slabs =
+          backend instanceof FanotifyBackend fb
+              ? SlabStore.open(config.slabDir(), fb::restoredWriteFd)
+              : SlabStore.open(config.slabDir());
       service = new MountService(config, db, slabs, backend, encoder);
       backend.start(service.supply());
       api = new ApiServer(config.socket(), new ApiRoutes(service), config.socketMode());

@@ -78,7 +78,7 @@ public final class MountService implements StyxService {
     this.backend = backend;
     this.encoder = encoder;
     this.manifests = new ManifestClient(Duration.ofSeconds(5));
-    this.supply = new ChunkSupply(db, slabs, () -> source, config.mountTimeout());
+    this.supply = new ChunkSupply(db, slabs, () -> source, config.fillTimeout());
     Files.createDirectories(config.imageDir());
     Files.createDirectories(config.privateDir());
     Optional<DaemonParams> p = db.params();
@@ -231,6 +231,9 @@ public final class MountService implements StyxService {
         Map<ChunkDigest, Placement> byDigest = new HashMap<>();
         for (Placement pl : placed) {
           byDigest.put(pl.digest(), pl);
+        }
+        if (backend.lazy()) {
+          supply.register(m, byDigest);
         }
         ImagePlan.Built built = ImagePlan.build(m, byDigest);
         slabIds = built.slabs();
@@ -535,6 +538,10 @@ public final class MountService implements StyxService {
    * remounted unless still in place; interrupted mounts are marked failed.
    */
   public void restore() throws IOException {
+    if (backend.lazy()) {
+      // Mounts still in place from before a restart raise events on their slabs right away.
+      attach(slabs.slabIds());
+    }
     for (ImageRecord r : db.images()) {
       switch (r.state()) {
         case REQUESTED, FETCHING -> {
@@ -551,6 +558,9 @@ public final class MountService implements StyxService {
         case MOUNTED -> {
           if (isInPlace(r)) {
             log.info("{} still mounted on {}", r.storePath(), r.mountPoint());
+            if (backend.lazy()) {
+              registerFiles(r.storePath());
+            }
             continue;
           }
           try {
@@ -580,6 +590,107 @@ public final class MountService implements StyxService {
         default -> {}
       }
     }
+  }
+
+  /** Tells read-ahead about the files of an image mounted before this process started. */
+  private void registerFiles(String key) {
+    try {
+      Optional<byte[]> stored = db.manifest(key);
+      if (stored.isPresent()) {
+        Manifest m = verify(key, SignedManifest.decode(stored.get()));
+        List<ChunkDigest> ds = ImagePlan.chunks(m).stream().map(ChunkRef::digest).toList();
+        supply.register(m, db.lookupAll(ds));
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("{}: no read-ahead for its files: {}", key, e.getMessage());
+    }
+  }
+
+  // ---- prefetch
+
+  /**
+   * What {@code /prefetch} did: the store path and sub-path, the files and chunks under it, bytes
+   * of chunk data under it and bytes that were (or, for a dry run, would be) fetched.
+   */
+  public record PrefetchResult(
+      String storePath, String subPath, int files, int chunks, long bytes, long missingBytes) {}
+
+  @Override
+  public PrefetchResult prefetch(String path, boolean dryRun) throws IOException {
+    if (path == null || path.isEmpty() || path.indexOf('\0') >= 0 || !path.startsWith("/")) {
+      throw ApiError.badRequest("Path must be an absolute path: " + path);
+    }
+    String norm = Path.of(path).normalize().toString();
+    ImageRecord rec = null;
+    String sub = null;
+    int bestRoot = -1;
+    for (ImageRecord r : db.images()) {
+      if (r.state() != ImageState.MOUNTED) {
+        continue;
+      }
+      String[] roots = {"/nix/store/" + r.storePath(), r.mountPoint()};
+      for (String root : roots) {
+        if ((norm.equals(root) || norm.startsWith(root + "/")) && root.length() > bestRoot) {
+          bestRoot = root.length();
+          rec = r;
+          sub = norm.equals(root) ? "/" : norm.substring(root.length());
+        }
+      }
+    }
+    if (rec == null) {
+      throw new ApiError(404, path + " is not under a store path mounted by this daemon");
+    }
+    Optional<byte[]> stored = db.manifest(rec.storePath());
+    if (stored.isEmpty()) {
+      throw new IOException("no manifest stored for " + rec.storePath());
+    }
+    Manifest m = verify(rec.storePath(), SignedManifest.decode(stored.get()));
+    String under = sub;
+    boolean found = false;
+    int files = 0;
+    Map<ChunkDigest, Integer> wanted = new LinkedHashMap<>();
+    for (dev.styx.manifest.ManifestEntry e : m.entries()) {
+      if (!under.equals("/") && !e.path().equals(under) && !e.path().startsWith(under + "/")) {
+        continue;
+      }
+      found = true;
+      if (e instanceof dev.styx.manifest.ManifestEntry.ChunkedFile f) {
+        files++;
+        for (int i = 0; i < f.digests().size(); i++) {
+          wanted.putIfAbsent(f.digests().get(i), f.chunkLength(i));
+        }
+      }
+    }
+    if (!found) {
+      throw new ApiError(404, "no " + under + " in " + rec.storePath());
+    }
+    Map<ChunkDigest, Placement> placed = db.lookupAll(wanted.keySet());
+    long bytes = 0;
+    long missing = 0;
+    for (Map.Entry<ChunkDigest, Integer> w : wanted.entrySet()) {
+      bytes += w.getValue();
+      Placement p = placed.get(w.getKey());
+      if (p == null) {
+        throw new IOException("chunk " + w.getKey() + " of " + rec.storePath() + " is not placed");
+      }
+      if (!p.present()) {
+        missing += w.getValue();
+      }
+    }
+    if (!dryRun && missing > 0) {
+      long fetched = supply.ensure(placed.values(), Instant.now().plus(config.mountTimeout()));
+      metrics.fetchedBytes.add(fetched);
+    }
+    log.info(
+        "prefetch{} {}{}: {} files, {} chunks, {} of {} bytes missing",
+        dryRun ? " (dry run)" : "",
+        rec.storePath(),
+        under.equals("/") ? "" : under,
+        files,
+        wanted.size(),
+        missing,
+        bytes);
+    return new PrefetchResult(rec.storePath(), under, files, wanted.size(), bytes, missing);
   }
 
   // ---- status
