@@ -167,6 +167,48 @@ class FaultsTest {
     }
   }
 
+  @Test
+  void hostileRequestsAreRejectedBeforeAnythingHappens() throws Exception {
+    dev.styx.testing.Tiers.requireRoot();
+    try (Daemon d = Testbed.daemon(tmp.resolve("d"), Duration.ofSeconds(5))) {
+      ApiClient c = new ApiClient(d.config().socket());
+      String ok = "0123456789abcdfghijklmnpqrsvwxyz-hello";
+      String[][] bad = {
+        {ok, "relative/mnt"},
+        {ok, "/tmp/../etc"},
+        {ok, "/"},
+        {"../../etc-passwd", "/tmp/x"},
+        {"0123456789abcdfghijklmnpqrsvwxyz", "/tmp/x"},
+        {"0123456789abcdfghijklmnpqrsvwxy!-x", "/tmp/x"},
+        {"/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a/b", "/tmp/x"},
+      };
+      for (String[] b : bad) {
+        String json =
+            "{\"Upstream\":\"http://127.0.0.1:1\",\"StorePath\":\""
+                + b[0]
+                + "\",\"MountPoint\":\""
+                + b[1]
+                + "\"}";
+        ApiClient.Reply r = c.post("/mount", json);
+        assertEquals(400, r.status(), String.join(" ", b) + ": " + r.text());
+        assertTrue(r.text().contains("\"Success\":false"), r.text());
+      }
+      // A well-formed request before /init is refused as "not initialized", nothing recorded.
+      ApiClient.Reply r =
+          c.post(
+              "/mount",
+              "{\"Upstream\":\"http://127.0.0.1:1\",\"StorePath\":\""
+                  + ok
+                  + "\",\"MountPoint\":\""
+                  + tmp.resolve("m")
+                  + "\"}");
+      assertEquals(412, r.status(), r.text());
+      assertTrue(r.text().contains("styx init"), r.text());
+      assertTrue(d.db().images().isEmpty());
+      assertEquals(404, c.post("/umount", "{\"StorePath\":\"" + ok + "\"}").status());
+    }
+  }
+
   private static boolean allZero(byte[] b) {
     for (byte x : b) {
       if (x != 0) {
