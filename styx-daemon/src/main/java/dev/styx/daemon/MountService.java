@@ -235,9 +235,17 @@ public final class MountService implements StyxService {
         if (backend.lazy()) {
           supply.register(m, byDigest);
         }
-        ImagePlan.Built built = ImagePlan.build(m, byDigest);
-        slabIds = built.slabs();
-        image = writeImage(sp.hashPart(), encoder.encode(built.image()));
+        slabIds = ImagePlan.slabsInDeviceOrder(placed);
+        image = imageFile(sp.hashPart());
+        // Placements never move and a newly fetched manifest deletes the old image, so an image
+        // on disk (written atomically) is the one this manifest and these placements make.
+        if (!Files.isRegularFile(image)) {
+          ImagePlan.Built built = ImagePlan.build(m, byDigest);
+          if (!built.slabs().equals(slabIds)) {
+            throw new IllegalStateException("device order mismatch for " + key);
+          }
+          writeImage(image, encoder.encode(built.image()));
+        }
       }
       long chunkBytes = refs.stream().mapToLong(ChunkRef::length).sum();
       final List<Integer> ids = slabIds;
@@ -313,6 +321,7 @@ public final class MountService implements StyxService {
       throw new IOException("manifest for " + key + " is malformed: " + e.getMessage(), e);
     }
     Manifest m = verify(key, sm);
+    Files.deleteIfExists(imageFile(m.hashPart()));
     db.putManifest(key, sm.encode());
     return m;
   }
@@ -333,9 +342,12 @@ public final class MountService implements StyxService {
     return m;
   }
 
-  private Path writeImage(String hash, byte[] bytes) throws IOException {
-    Path dest = config.imageDir().resolve(hash + ".erofs");
-    Path tmp = Files.createTempFile(config.imageDir(), hash + "-", ".tmp");
+  private Path imageFile(String hash) {
+    return config.imageDir().resolve(hash + ".erofs");
+  }
+
+  private void writeImage(Path dest, byte[] bytes) throws IOException {
+    Path tmp = Files.createTempFile(config.imageDir(), dest.getFileName() + "-", ".tmp");
     try {
       Files.write(tmp, bytes);
       try (var ch =
@@ -350,7 +362,6 @@ public final class MountService implements StyxService {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    return dest;
   }
 
   private List<Backend.Slab> attach(List<Integer> ids) throws IOException {
