@@ -3,7 +3,8 @@
 # A manifester on 127.0.0.1 serves manifests of a file:// binary cache made by Debian's Nix (built
 # outside the VM by scripts/vm-test in $1), the daemon mounts each store path listed in $1/paths
 # through cachefiles on-demand EROFS, and `nix-store --dump` of each mount must hash to the NarHash
-# of its narinfo. Prints "e2e: N passed, M failed"; exits non-zero on any failure.
+# of its narinfo. The manifester's chunk counter shows that mounting fetches no chunk data and that
+# a path sharing most chunks with an earlier one fetches only its own. Prints "e2e: N passed, M failed"; exits non-zero on any failure.
 set -u
 prep=$1
 jar=$2
@@ -45,23 +46,43 @@ api() { curl -s --unix-socket "$w/sock" -X POST -H 'Content-Type: application/js
   "http://styx$1" -d "$2"; }
 r=$(api /init "{\"ManifesterUrl\":\"http://127.0.0.1:7420\",\"ChunksUrl\":\"http://127.0.0.1:7420\",\"TrustedKeys\":[\"$(cat "$prep/mpk")\"]}")
 case $r in *'"Success":true'*) ok "init";; *) bad "init: $r";; esac
+served() { curl -s http://127.0.0.1:7420/metrics | awk '$1 == "styx_chunks_served_total" {print $2}'; }
+case $(served) in
+  [0-9]*) ok "manifester chunk counter readable";;
+  *) bad "no styx_chunks_served_total in the manifester's /metrics"; exit 1;;
+esac
 n=0
+f0=; f1=
 while read -r p; do
   base=${p#/nix/store/}
   mp=/mnt/e2e/$base
   ts=$(date +%s)
+  s0=$(served)
   r=$(api /mount "{\"Upstream\":\"file://$prep/cache\",\"StorePath\":\"$base\",\"MountPoint\":\"$mp\",\"NarSize\":0}")
   case $r in *'"Success":true'*) ;; *) bad "mount $base: $r"; continue;; esac
+  s1=$(served)
+  [ "$s1" = "$s0" ] || bad "$base: mounting fetched $((s1 - s0)) chunks (want 0)"
   nar=$(sed -n 's/^NarHash: sha256://p' "$prep/cache/${base%%-*}.narinfo")
   want=$(nix-hash --type sha256 --to-base16 "$nar")
   got=$(nix-store --dump "$mp" | sha256sum | cut -d' ' -f1)
+  d=$(( $(served) - s1 ))
+  case $base in *-styx-family-0) f0=$d;; *-styx-family-1) f1=$d;; esac
   if [ "$want" = "$got" ]; then
-    ok "$base: nix-store --dump of the mount hashes to its NarHash ($(( $(date +%s) - ts )) s)"
+    ok "$base: mount fetched nothing; nix-store --dump hashes to its NarHash ($d chunks, $(( $(date +%s) - ts )) s)"
     n=$((n + 1))
   else
     bad "$base: NAR hash $got, want $want"
   fi
 done <"$prep/paths"
+if [ -n "$f0" ] && [ -n "$f1" ]; then
+  if [ "$f0" -gt 0 ] && [ $((f1 * 3)) -le "$f0" ]; then
+    ok "second family path fetched $f1 chunks vs $f0 for the first (shared chunks not fetched again)"
+  else
+    bad "second family path fetched $f1 chunks vs $f0 for the first"
+  fi
+else
+  echo "  (no styx-family paths in /nix/store: sharing through the daemon not checked here)"
+fi
 [ $n -ge 10 ] && ok "$n store paths verified (>= 10)" || bad "only $n store paths verified (< 10)"
 grep -E "WARN|ERROR" "$w/daemon.log" | head -5
 echo "e2e wall time: $(( $(date +%s) - t0 )) s"
