@@ -145,7 +145,7 @@ public final class ImagePlan {
     }
     UUID uuid = UUID.nameUUIDFromBytes(m.storePath().getBytes(StandardCharsets.UTF_8));
     return new Built(
-        new ErofsImage(root, devices, uuid, "styx-" + m.hashPart().substring(0, 11)), slabs);
+        new ErofsImage(root, devices, uuid, "styx-" + m.hashPart().substring(0, 10)), slabs);
   }
 
   /** A directory child: a finished node, or a subdirectory (built after its own children). */

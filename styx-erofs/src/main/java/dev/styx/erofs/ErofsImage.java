@@ -11,8 +11,12 @@ import java.util.UUID;
 public record ErofsImage(
     ErofsNode.Directory root, List<ErofsDevice> devices, UUID uuid, String volumeName) {
 
-  /** Longest volume name (superblock field volume_name[16] @64). */
-  public static final int MAX_VOLUME_NAME_BYTES = 16;
+  /**
+   * Longest volume name: the superblock field volume_name[16] @64 must hold a NUL terminator, or
+   * Linux 6.12 refuses the mount ("bad volume name without NIL terminator", EFSCORRUPTED); newer
+   * kernels stopped checking, so only an older kernel catches a 16-byte name.
+   */
+  public static final int MAX_VOLUME_NAME_BYTES = 15;
 
   public ErofsImage {
     devices = List.copyOf(devices);

@@ -141,8 +141,11 @@ public final class ErofsReader {
         new UUID(b.order(ByteOrder.BIG_ENDIAN).getLong(sb + SB_UUID), b.getLong(sb + SB_UUID + 8));
     b.order(ByteOrder.LITTLE_ENDIAN);
     int volLen = 0;
-    while (volLen < ErofsImage.MAX_VOLUME_NAME_BYTES && image[sb + SB_VOLUME_NAME + volLen] != 0) {
+    while (volLen <= ErofsImage.MAX_VOLUME_NAME_BYTES && image[sb + SB_VOLUME_NAME + volLen] != 0) {
       volLen++;
+    }
+    if (volLen > ErofsImage.MAX_VOLUME_NAME_BYTES) {
+      throw new ErofsFormatException("volume name without NUL terminator");
     }
     String volume = decode(image, sb + SB_VOLUME_NAME, volLen, "volume name");
     if (volume.getBytes(StandardCharsets.UTF_8).length > ErofsImage.MAX_VOLUME_NAME_BYTES) {

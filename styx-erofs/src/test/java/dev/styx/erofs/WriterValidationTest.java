@@ -184,10 +184,26 @@ class WriterValidationTest {
     java.util.UUID u = java.util.UUID.fromString("01234567-89ab-cdef-0123-456789abcdef");
     List<ErofsDevice> devs =
         List.of(new ErofsDevice("slab-0", 1L << 28), new ErofsDevice("x".repeat(64), 0xFFFF_FFFFL));
-    ErofsImage img = new ErofsImage(dir("a", file("1")), devs, u, "styx-0123456789a");
+    ErofsImage img = new ErofsImage(dir("a", file("1")), devs, u, "styx-0123456789");
     byte[] bytes = ErofsWriter.write(img);
     assertEquals(img, ErofsReader.read(bytes));
     assertEquals(0x01, bytes[1024 + 48] & 0xFF, "uuid stored in RFC 4122 byte order");
+    assertEquals(0, bytes[1024 + 64 + 15], "volume name keeps its NUL terminator");
+  }
+
+  @Test
+  void volumeNameMustLeaveRoomForTheNulTerminator() throws Exception {
+    // Linux 6.12 refuses a 16-byte volume name with no NUL ("bad volume name without NIL
+    // terminator"); 6.18 does not check, so only this test and the VM tier catch it.
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new ErofsImage(dir("a", file("1")), ONE_SLAB, null, "styx-0123456789a"));
+    byte[] bytes = ErofsWriter.write(new ErofsImage(dir("a", file("1")), ONE_SLAB));
+    for (int i = 0; i < 16; i++) {
+      bytes[1024 + 64 + i] = 'v';
+    }
+    ReaderFuzzTest.fixCrc(bytes);
+    assertThrows(ErofsFormatException.class, () -> ErofsReader.read(bytes));
   }
 
   @Test
