@@ -4,6 +4,11 @@ import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.tukaani.xz.XZInputStream;
@@ -19,11 +24,69 @@ final class Decompression {
 
   private Decompression() {}
 
-  /** Wraps {@code raw} to decompress {@code compression}; unknown methods are an error. */
-  static InputStream open(String compression, InputStream raw) throws IOException {
+  /** Whether {@code compression} stores the NAR as is (file bytes == NAR bytes). */
+  static boolean isIdentity(String compression) {
+    return compression.equals("none") || compression.isEmpty();
+  }
+
+  /**
+   * Set to {@code false} to always use the in-process decoders (tests of the fallback, benches); by
+   * default {@code xz}/{@code zstd} on PATH decode in a child process.
+   */
+  static final String EXTERNAL_PROPERTY = "styx.nar.externalDecoders";
+
+  /** The external decoder command for {@code compression}, if enabled and on PATH. */
+  static Optional<List<String>> externalCommand(String compression) {
+    if (!Boolean.parseBoolean(System.getProperty(EXTERNAL_PROPERTY, "true"))) {
+      return Optional.empty();
+    }
+    return switch (compression) {
+      case "xz" ->
+          onPath("xz").map(xz -> List.of(xz, "-dc", "--memlimit=" + XZ_MEMORY_LIMIT_KIB + "KiB"));
+      // zstd's CLI refuses windows above 128 MiB unless told otherwise, as zstd-jni does.
+      case "zstd" -> onPath("zstd").map(z -> List.of(z, "-dcq"));
+      default -> Optional.empty();
+    };
+  }
+
+  private static final ConcurrentHashMap<String, Optional<String>> FOUND =
+      new ConcurrentHashMap<>();
+
+  private static Optional<String> onPath(String name) {
+    return FOUND.computeIfAbsent(
+        name,
+        n -> {
+          String path = System.getenv("PATH");
+          if (path == null) {
+            return Optional.empty();
+          }
+          for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (dir.isEmpty()) {
+              continue;
+            }
+            Path p = Path.of(dir, n);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+              return Optional.of(p.toString());
+            }
+          }
+          return Optional.empty();
+        });
+  }
+
+  /**
+   * Wraps {@code raw} to decompress {@code compression}; unknown methods are an error. {@code what}
+   * names the file in errors.
+   */
+  static InputStream open(String compression, InputStream raw, String what) throws IOException {
+    Optional<List<String>> ext = externalCommand(compression);
+    if (ext.isPresent()) {
+      return new ExternalDecoderStream(ext.get(), raw, what);
+    }
+    if (isIdentity(compression)) {
+      return raw; // the NAR reader buffers; another buffer would only add a copy
+    }
     InputStream in = new BufferedInputStream(raw, 128 * 1024);
     return switch (compression) {
-      case "none", "" -> in;
       case "xz" -> new XZInputStream(in, XZ_MEMORY_LIMIT_KIB);
       case "zstd" -> new ZstdInputStreamNoFinalizer(in);
       case "bzip2" -> new BZip2CompressorInputStream(in, true);

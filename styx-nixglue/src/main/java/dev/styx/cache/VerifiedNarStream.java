@@ -18,6 +18,8 @@ final class VerifiedNarStream extends InputStream {
   private final Counting file;
   private final InputStream nar;
   private final MessageDigest narDigest;
+  private final boolean sameBytes;
+  private final boolean shareDigest;
   private long narCount;
   private boolean verified;
   private IOException failure;
@@ -69,8 +71,12 @@ final class VerifiedNarStream extends InputStream {
     this.info = info;
     this.url = url;
     NixHash fh = info.fileHash();
-    this.file = new Counting(raw, fh == null ? null : fh.algorithm().newDigest());
-    this.nar = Decompression.open(info.compression(), file);
+    // Uncompressed: the file bytes are the NAR bytes, so one digest serves both checks when the
+    // algorithms agree (FileHash and NarHash are still both compared, see verify()).
+    this.sameBytes = Decompression.isIdentity(info.compression());
+    this.shareDigest = sameBytes && fh != null && fh.algorithm() == info.narHash().algorithm();
+    this.file = new Counting(raw, fh == null || shareDigest ? null : fh.algorithm().newDigest());
+    this.nar = Decompression.open(info.compression(), file, url);
     this.narDigest = info.narHash().algorithm().newDigest();
   }
 
@@ -125,8 +131,14 @@ final class VerifiedNarStream extends InputStream {
       throw new NarIntegrityException(
           "file " + url + " is " + file.count + " bytes, narinfo FileSize says " + info.fileSize());
     }
-    if (file.md != null) {
-      NixHash got = new NixHash(info.fileHash().algorithm(), file.md.digest());
+    if (sameBytes && file.count != narCount) {
+      throw new NarIntegrityException(
+          "file " + url + " is " + file.count + " bytes but its NAR " + narCount + " bytes");
+    }
+    NixHash narGot = new NixHash(info.narHash().algorithm(), narDigest.digest());
+    if (file.md != null || shareDigest) {
+      NixHash got =
+          shareDigest ? narGot : new NixHash(info.fileHash().algorithm(), file.md.digest());
       if (!got.equals(info.fileHash())) {
         throw new NarIntegrityException(
             "file " + url + " has hash " + got + ", narinfo FileHash says " + info.fileHash());
@@ -136,7 +148,7 @@ final class VerifiedNarStream extends InputStream {
       throw new NarIntegrityException(
           "NAR from " + url + " is " + narCount + " bytes, narinfo NarSize says " + info.narSize());
     }
-    NixHash got = new NixHash(info.narHash().algorithm(), narDigest.digest());
+    NixHash got = narGot;
     if (!got.equals(info.narHash())) {
       throw new NarIntegrityException(
           "NAR from " + url + " has hash " + got + ", narinfo NarHash says " + info.narHash());

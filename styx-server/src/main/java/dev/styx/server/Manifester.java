@@ -2,6 +2,7 @@ package dev.styx.server;
 
 import dev.styx.cache.BinaryCacheClient;
 import dev.styx.cache.BinaryCacheException;
+import dev.styx.cache.CorruptCompressionException;
 import dev.styx.cache.NarIntegrityException;
 import dev.styx.cache.UntrustedNarInfoException;
 import dev.styx.chunkstore.ChunkStoreDir;
@@ -285,6 +286,8 @@ public final class Manifester implements AutoCloseable {
       case UntrustedNarInfoException e ->
           new ApiException(422, "upstream-untrusted", e.getMessage(), e);
       case NarIntegrityException e -> new ApiException(422, "nar-integrity", e.getMessage(), e);
+      case CorruptCompressionException e ->
+          new ApiException(422, "nar-integrity", e.getMessage(), e);
       case NarFormatException e ->
           new ApiException(
               422,

@@ -1,0 +1,171 @@
+package dev.styx.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.styx.narinfo.NarInfo;
+import dev.styx.nix.NixHash;
+import dev.styx.sig.NixKeyring;
+import dev.styx.testing.NixCacheFixture;
+import dev.styx.testing.Tiers;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * NARs decoded by {@code xz -dc} / {@code zstd -dc} child processes, against real Nix caches: the
+ * same bytes as the in-process decoders, and truncated, corrupt or abandoned streams fail or clean
+ * up instead of passing.
+ */
+class ExternalDecoderTest {
+  @TempDir Path tmp;
+
+  private static byte[] readAll(BinaryCacheClient c, NarInfo ni) throws IOException {
+    try (InputStream in = c.openNar(ni)) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static BinaryCacheClient client(NixCacheFixture fx, Path cache) {
+    return BinaryCacheClient.builder("file://" + cache)
+        .trustedKeys(NixKeyring.parse(fx.publicKey()))
+        .build();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd"})
+  void childDecoderMatchesInProcessDecoder(String compression) throws Exception {
+    Tiers.requireCommand(compression);
+    NixCacheFixture fx = NixCacheFixture.shared();
+    assertTrue(Decompression.externalCommand(compression).isPresent());
+    try (BinaryCacheClient c = client(fx, fx.cacheDir(compression))) {
+      NarInfo ni = c.narInfo(fx.tree()).orElseThrow();
+      byte[] viaChild = readAll(c, ni);
+      byte[] inProcess;
+      System.setProperty(Decompression.EXTERNAL_PROPERTY, "false");
+      try {
+        assertTrue(Decompression.externalCommand(compression).isEmpty());
+        inProcess = readAll(c, ni);
+      } finally {
+        System.clearProperty(Decompression.EXTERNAL_PROPERTY);
+      }
+      assertEquals(ni.narSize(), viaChild.length);
+      assertArrayEquals(inProcess, viaChild);
+      NixHash h =
+          new NixHash(
+              ni.narHash().algorithm(), ni.narHash().algorithm().newDigest().digest(viaChild));
+      assertEquals(ni.narHash(), h);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd"})
+  void truncatedFileFailsInTheDecoder(String compression) throws Exception {
+    Tiers.requireCommand(compression);
+    NixCacheFixture fx = NixCacheFixture.shared();
+    byte[] file = compressedNar(fx, compression);
+    byte[] cut = Arrays.copyOf(file, file.length / 2);
+    try (InputStream in =
+        Decompression.open(compression, new ByteArrayInputStream(cut), "test.nar." + compression)) {
+      CorruptCompressionException e =
+          assertThrows(CorruptCompressionException.class, in::readAllBytes);
+      assertTrue(e.getMessage().contains("exit status"), e.getMessage());
+      assertTrue(e.getMessage().contains("test.nar." + compression), e.getMessage());
+    }
+  }
+
+  @Test
+  void garbageAfterTheStreamFails() throws Exception {
+    Tiers.requireCommand("xz");
+    NixCacheFixture fx = NixCacheFixture.shared();
+    byte[] file = compressedNar(fx, "xz");
+    byte[] extended = Arrays.copyOf(file, file.length + 5);
+    Arrays.fill(extended, file.length, extended.length, (byte) 'x');
+    try (InputStream in = Decompression.open("xz", new ByteArrayInputStream(extended), "t.xz")) {
+      assertThrows(CorruptCompressionException.class, in::readAllBytes);
+    }
+  }
+
+  @Test
+  void notCompressedAtAllFails() throws Exception {
+    Tiers.requireCommand("xz");
+    byte[] junk = "this is not an xz file at all, just text".getBytes();
+    try (InputStream in = Decompression.open("xz", new ByteArrayInputStream(junk), "junk.xz")) {
+      CorruptCompressionException e =
+          assertThrows(CorruptCompressionException.class, in::readAllBytes);
+      assertTrue(e.getMessage().contains("junk.xz"), e.getMessage());
+    }
+  }
+
+  @Test
+  void closingEarlyKillsTheChild() throws Exception {
+    Tiers.requireCommand("xz");
+    NixCacheFixture fx = NixCacheFixture.shared();
+    byte[] file = compressedNar(fx, "xz");
+    InputStream in = Decompression.open("xz", new ByteArrayInputStream(file), "t.xz");
+    assertTrue(in.read() >= 0);
+    List<ProcessHandle> kids = ProcessHandle.current().children().toList();
+    assertTrue(
+        kids.stream().anyMatch(p -> p.info().command().orElse("").endsWith("xz")),
+        "an xz child runs: " + kids);
+    in.close();
+    for (ProcessHandle k : kids) {
+      if (k.info().command().orElse("").endsWith("xz")) {
+        k.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertFalse(k.isAlive());
+      }
+    }
+  }
+
+  @Test
+  void upstreamReadErrorIsReportedAsSuch() throws Exception {
+    Tiers.requireCommand("xz");
+    NixCacheFixture fx = NixCacheFixture.shared();
+    byte[] file = compressedNar(fx, "xz");
+    InputStream failing =
+        new ByteArrayInputStream(file, 0, file.length / 3) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            int n = super.read(b, off, len);
+            if (n < 0) {
+              throw new java.io.UncheckedIOException(new IOException("connection reset"));
+            }
+            return n;
+          }
+        };
+    InputStream wrapped =
+        new java.io.FilterInputStream(failing) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            try {
+              return super.read(b, off, len);
+            } catch (java.io.UncheckedIOException e) {
+              throw e.getCause();
+            }
+          }
+        };
+    try (InputStream in = Decompression.open("xz", wrapped, "t.xz")) {
+      IOException e = assertThrows(IOException.class, in::readAllBytes);
+      assertEquals("connection reset", e.getMessage());
+    }
+  }
+
+  private static byte[] compressedNar(NixCacheFixture fx, String compression) throws Exception {
+    Path cache = fx.cacheDir(compression);
+    try (BinaryCacheClient c = client(fx, cache)) {
+      NarInfo ni = c.narInfo(fx.tree()).orElseThrow();
+      return Files.readAllBytes(cache.resolve(ni.url()));
+    }
+  }
+}
