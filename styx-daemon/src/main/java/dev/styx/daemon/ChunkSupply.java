@@ -30,9 +30,11 @@ import java.util.function.Supplier;
  *
  * <p>Lazy reads: a requested slab range maps to the chunks covering it, fetched together (one batch
  * request when several) and shared with concurrent readers; then a bounded read-ahead runs in the
- * background along the file being read: at most {@link #READ_AHEAD_CHUNKS} chunks and {@link
- * #READ_AHEAD_BYTES} bytes following the last chunk of the range in the same file (nothing past the
- * file's end). Presence is mirrored in memory so warm reads are answered without I/O.
+ * background along the file being read, never past the file's end: {@link #READ_AHEAD_BYTES} bytes
+ * (at most {@link #READ_AHEAD_CHUNKS} chunks) after the last chunk of a range that does not follow
+ * the file's previous fill, doubling for each fill that does, up to {@link #MAX_READ_AHEAD_BYTES}
+ * ({@link #MAX_READ_AHEAD_CHUNKS} chunks) for a file read sequentially. Presence is mirrored in
+ * memory so warm reads are answered without I/O.
  */
 public final class ChunkSupply implements SlabFiller {
   /** Read-ahead bound, in bytes of chunk data beyond the requested range (same file only). */
@@ -40,6 +42,12 @@ public final class ChunkSupply implements SlabFiller {
 
   /** Read-ahead bound, in chunks beyond the requested range (same file only). */
   public static final int READ_AHEAD_CHUNKS = 16;
+
+  /** Largest read-ahead window of a file read sequentially, in bytes. */
+  public static final long MAX_READ_AHEAD_BYTES = 32 << 20;
+
+  /** Largest read-ahead window of a file read sequentially, in chunks. */
+  public static final int MAX_READ_AHEAD_CHUNKS = 64;
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ChunkSupply.class);
   private final StyxDb db;
@@ -118,16 +126,72 @@ public final class ChunkSupply implements SlabFiller {
     return bytes.sum();
   }
 
+  /** Chunks written and waiting for a group commit. */
+  private static final class PendingCommit {
+    final Map<ChunkDigest, SlabLocation> chunks;
+    volatile boolean done;
+    volatile IOException failure;
+
+    PendingCommit(Map<ChunkDigest, SlabLocation> chunks) {
+      this.chunks = chunks;
+    }
+  }
+
+  private final java.util.concurrent.ConcurrentLinkedQueue<PendingCommit> commitQueue =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.locks.ReentrantLock commitLock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Group commit: whoever holds the lock makes every queued write durable with one fdatasync per
+   * slab and one database transaction, so concurrent lazy fills (one chunk each) do not queue up
+   * behind a sync apiece.
+   */
   private void commit(Collection<ChunkDigest> stored, Map<ChunkDigest, SlabLocation> where)
       throws IOException {
-    Set<Integer> ids = new HashSet<>();
+    Map<ChunkDigest, SlabLocation> mine = new HashMap<>();
     for (ChunkDigest d : stored) {
-      ids.add(where.get(d).slab());
+      mine.put(d, where.get(d));
     }
-    slabs.sync(ids);
-    db.markPresent(stored);
-    for (ChunkDigest d : stored) {
-      presence.add(where.get(d));
+    PendingCommit me = new PendingCommit(mine);
+    commitQueue.add(me);
+    commitLock.lock();
+    try {
+      if (!me.done) {
+        List<PendingCommit> batch = new ArrayList<>();
+        for (PendingCommit p; (p = commitQueue.poll()) != null; ) {
+          batch.add(p);
+        }
+        Set<Integer> ids = new HashSet<>();
+        List<ChunkDigest> all = new ArrayList<>();
+        for (PendingCommit p : batch) {
+          for (Map.Entry<ChunkDigest, SlabLocation> e : p.chunks.entrySet()) {
+            ids.add(e.getValue().slab());
+            all.add(e.getKey());
+          }
+        }
+        IOException failure = null;
+        try {
+          slabs.sync(ids);
+          db.markPresent(all);
+          for (PendingCommit p : batch) {
+            for (SlabLocation l : p.chunks.values()) {
+              presence.add(l);
+            }
+          }
+        } catch (IOException e) {
+          failure = e;
+        }
+        for (PendingCommit p : batch) {
+          p.failure = failure;
+          p.done = true;
+        }
+      }
+    } finally {
+      commitLock.unlock();
+    }
+    if (me.failure != null) {
+      throw new IOException("commit failed: " + me.failure.getMessage(), me.failure);
     }
   }
 
@@ -188,13 +252,17 @@ public final class ChunkSupply implements SlabFiller {
       return;
     }
     List<Placement> next = new ArrayList<>();
-    long bytes = 0;
     List<Placement> run = at.run().chunks();
-    for (int i = at.index() + 1;
-        i < run.size() && next.size() < READ_AHEAD_CHUNKS && bytes < READ_AHEAD_BYTES;
-        i++) {
+    int[] range =
+        at.run()
+            .advance(
+                at.index(),
+                READ_AHEAD_BYTES,
+                READ_AHEAD_CHUNKS,
+                MAX_READ_AHEAD_BYTES,
+                MAX_READ_AHEAD_CHUNKS);
+    for (int i = range[0]; i < range[1]; i++) {
       Placement p = run.get(i);
-      bytes += p.location().length();
       SlabLocation l = p.location();
       if (!presence.covers(l.slab(), l.offset(), l.length())) {
         next.add(new Placement(p.digest(), l, false));
@@ -205,15 +273,19 @@ public final class ChunkSupply implements SlabFiller {
     }
     readAheadChunks.add(next.size());
     Instant deadline = Instant.now().plus(fillTimeout);
-    Thread.ofVirtual()
-        .name("read-ahead")
-        .start(
-            () -> {
-              try {
-                ensure(next, deadline);
-              } catch (IOException | RuntimeException e) {
-                log.debug("read-ahead of {} chunks failed: {}", next.size(), e.toString());
-              }
-            });
+    // One ensure per chunk: each is committed (and its reader released) as soon as it arrives,
+    // not when the slowest chunk of the window does. The source bounds the concurrency.
+    for (Placement p : next) {
+      Thread.ofVirtual()
+          .name("read-ahead")
+          .start(
+              () -> {
+                try {
+                  ensure(List.of(p), deadline);
+                } catch (IOException | RuntimeException e) {
+                  log.debug("read-ahead of {} failed: {}", p.digest().hex(), e.toString());
+                }
+              });
+    }
   }
 }

@@ -67,6 +67,21 @@ public record DaemonConfig(
         fillTimeout);
   }
 
+  /** A copy with state in {@code dir} (socket {@code dir/styx.sock}). */
+  public DaemonConfig withCache(Path dir) {
+    return new DaemonConfig(
+        dir,
+        dir.resolve("styx.sock"),
+        socketMode,
+        backend,
+        mountTimeout,
+        fetchConcurrency,
+        fdHolder,
+        allowNoFdStore,
+        fanotifyDeadline,
+        fillTimeout);
+  }
+
   /** A copy using backend {@code name}. */
   public DaemonConfig withBackend(String name) {
     return new DaemonConfig(

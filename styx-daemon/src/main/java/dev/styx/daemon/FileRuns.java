@@ -17,8 +17,49 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * chunk shared by several files keeps the file registered last; that only steers read-ahead.
  */
 final class FileRuns {
-  /** The placements of one file's chunks, in file order. */
-  record Run(List<Placement> chunks) {}
+  /**
+   * The placements of one file's chunks, in file order, and the read-ahead state of that file: like
+   * the kernel's, the window starts small and doubles while fills keep following each other.
+   */
+  static final class Run {
+    private final List<Placement> chunks;
+    private int lastIndex = -2;
+    private int aheadEnd;
+    private long window;
+
+    Run(List<Placement> chunks) {
+      this.chunks = chunks;
+    }
+
+    List<Placement> chunks() {
+      return chunks;
+    }
+
+    /**
+     * After a fill ending at chunk {@code index}: the chunk indexes {@code [from, to)} to read
+     * ahead, not yet asked for. The window is {@code initial} bytes (at most {@code initialChunks})
+     * for a fill that does not follow the previous one, doubling per sequential fill up to {@code
+     * max} bytes ({@code maxChunks}); it never goes past the file's last chunk.
+     */
+    synchronized int[] advance(
+        int index, long initial, int initialChunks, long max, int maxChunks) {
+      boolean sequential =
+          lastIndex >= -1 && index >= lastIndex && index <= Math.max(lastIndex + 1, aheadEnd);
+      window = sequential ? Math.min(Math.max(window, initial) * 2, max) : initial;
+      int chunkLimit =
+          (int) Math.min(maxChunks, (long) initialChunks * Math.max(1, window / initial));
+      lastIndex = index;
+      int to = index + 1;
+      long bytes = 0;
+      while (to < chunks.size() && to - index - 1 < chunkLimit && bytes < window) {
+        bytes += chunks.get(to).location().length();
+        to++;
+      }
+      int from = sequential ? Math.max(index + 1, aheadEnd) : index + 1;
+      aheadEnd = sequential ? Math.max(aheadEnd, to) : to;
+      return new int[] {Math.min(from, to), to};
+    }
+  }
 
   /** One chunk's position in its file. */
   record At(Run run, int index) {}

@@ -1,0 +1,273 @@
+package dev.styx.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.styx.api.ApiClient;
+import dev.styx.chunk.ChunkDigest;
+import dev.styx.manifest.Manifest;
+import dev.styx.manifest.ManifestEntry;
+import dev.styx.nix.StorePath;
+import dev.styx.server.ManifesterServer;
+import dev.styx.sig.NixKeyring;
+import dev.styx.sig.NixSecretKey;
+import dev.styx.slab.Placement;
+import dev.styx.slab.SlabLocation;
+import dev.styx.testing.NixCacheFixture;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * {@code scripts/bench-fanotify-daemon}: the issue-6 budgets through the daemon with the fanotify
+ * backend (fds in an in-process fd holder), both sides of each ratio from one run.
+ *
+ * <ol>
+ *   <li>cold sequential read of a 256 MB file from a fresh lazy mount vs a plain JDK HttpClient
+ *       GETting the same chunks at the same concurrency (budget >= 0.5x);
+ *   <li>warm reads (data present) of the same file through the mount vs the same bytes read from
+ *       the slab file directly (budget >= 0.9x).
+ * </ol>
+ */
+public final class FanotifyDaemonBench {
+  private FanotifyDaemonBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+    int reps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    Path tmp = Files.createTempDirectory("styx-bench-fanotify-daemon");
+    System.err.printf("bench-fanotify-daemon: a %d MiB file into a Nix binary cache%n", mib);
+    Path src = Files.createDirectories(tmp.resolve("src/styx-bench-big"));
+    byte[] block = new byte[1 << 20];
+    Random rnd = new Random(mib);
+    try (FileChannel ch =
+        FileChannel.open(
+            src.resolve("big.bin"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < mib; i++) {
+        rnd.nextBytes(block);
+        ch.write(ByteBuffer.wrap(block));
+      }
+    }
+    NixCacheFixture fx =
+        NixCacheFixture.create(
+            tmp.resolve("nix"), "styx-bench-1", Map.of("big", src), List.of("zstd"), false);
+    StorePath big = fx.paths().get("big");
+    NixSecretKey key = NixSecretKey.generate("styx-bench-manifester-1");
+    try (ManifesterServer m =
+            new ManifesterServer(
+                new ManifesterServer.Config(
+                    new InetSocketAddress("127.0.0.1", 0),
+                    tmp.resolve("chunkstore"),
+                    List.of(key),
+                    List.of(fx.http("zstd")),
+                    NixKeyring.parse(fx.publicKey()),
+                    3,
+                    4));
+        FanotifyDaemonTest.Holder h = new FanotifyDaemonTest.Holder(tmp.resolve("holder.sock"))) {
+      Manifest man;
+      try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
+        byte[] obj =
+            mc.fetch(
+                m.url(), fx.http("zstd"), big.toString(), java.time.Instant.now().plusSeconds(600));
+        man =
+            dev.styx.manifest.ManifestObject.unwrap(obj)
+                .verify(NixKeyring.parse(key.publicKey().toString()));
+      }
+      ManifestEntry.ChunkedFile file = null;
+      for (ManifestEntry e : man.entries()) {
+        if (e instanceof ManifestEntry.ChunkedFile f) {
+          file = f;
+        }
+      }
+      List<ChunkDigest> chunks = new ArrayList<>(new LinkedHashSet<>(file.digests()));
+      long bytes = file.size();
+
+      plainFetch(m.url(), chunks, concurrency); // warms the server's page cache for both sides
+      double plain = plainFetch(m.url(), chunks, concurrency);
+      DaemonConfig cfg =
+          new DaemonConfig(
+                  tmp.resolve("cache"),
+                  tmp.resolve("cache/styx.sock"),
+                  "rw-------",
+                  "fanotify",
+                  Duration.ofMinutes(10),
+                  concurrency)
+              .withLazy(h.socket, false, Duration.ofSeconds(60), Duration.ofSeconds(60));
+      try (Daemon d =
+          Daemon.start(cfg, dev.styx.erofs.ErofsWriter::write, new SystemdNotify(null))) {
+        ApiClient c = new ApiClient(cfg.socket());
+        Testbed.init(c, m.url(), m.url(), key.publicKey().toString());
+        Path mp = tmp.resolve("mnt").resolve(big.baseName());
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("Upstream", fx.http("zstd"));
+        n.put("StorePath", big.baseName());
+        n.put("MountPoint", mp.toString());
+        n.put("NarSize", 0);
+        ApiClient.Reply r = c.post("/mount", n.toString());
+        if (r.status() != 200) {
+          throw new AssertionError("mount: " + r.text());
+        }
+        Path target = mp.resolve(file.path().substring(1));
+        long t0 = System.nanoTime();
+        long got = read(target);
+        double cold = (System.nanoTime() - t0) / 1e9;
+        if (got != bytes) {
+          throw new AssertionError("read " + got + " of " + bytes);
+        }
+        System.out.printf(
+            "cold sequential read of %.1f MB (%d chunks), concurrency %d: fanotify mount %.2f s"
+                + " (%.0f MB/s), plain HTTP client %.2f s (%.0f MB/s): ratio %.2fx (budget >="
+                + " 0.5x)%n",
+            bytes / 1e6,
+            chunks.size(),
+            concurrency,
+            cold,
+            bytes / cold / 1e6,
+            plain,
+            bytes / plain / 1e6,
+            plain / cold);
+
+        List<SlabLocation> ranges = new ArrayList<>();
+        for (ChunkDigest dg : file.digests()) {
+          Placement p = d.db().lookup(dg).orElseThrow();
+          ranges.add(p.location());
+        }
+        read(target);
+        readSlab(d, ranges);
+        double bestMount = Double.MAX_VALUE;
+        double bestSlab = Double.MAX_VALUE;
+        for (int i = 0; i < reps; i++) {
+          long t1 = System.nanoTime();
+          read(target);
+          bestMount = Math.min(bestMount, (System.nanoTime() - t1) / 1e9);
+          long t2 = System.nanoTime();
+          readSlab(d, ranges);
+          bestSlab = Math.min(bestSlab, (System.nanoTime() - t2) / 1e9);
+        }
+        System.out.printf(
+            "warm read %.1f MB: through the fanotify mount %.0f MB/s, slab file directly %.0f"
+                + " MB/s: ratio %.2fx (budget >= 0.9x)%n",
+            bytes / 1e6, bytes / bestMount / 1e6, bytes / bestSlab / 1e6, bestSlab / bestMount);
+        // For reference: the same chunks through the daemon's fetch path with no kernel in it.
+        try (Daemon e =
+            Daemon.start(
+                cfg.withBackend("eager")
+                    .withLazy(null, false, Duration.ofSeconds(60), Duration.ofSeconds(60))
+                    .withCache(tmp.resolve("cache2")),
+                dev.styx.erofs.ErofsWriter::write,
+                new SystemdNotify(null))) {
+          Testbed.init(
+              new ApiClient(tmp.resolve("cache2/styx.sock")),
+              m.url(),
+              m.url(),
+              key.publicKey().toString());
+          List<dev.styx.slab.ChunkRef> refs = new ArrayList<>();
+          for (ChunkDigest dg : chunks) {
+            refs.add(
+                new dev.styx.slab.ChunkRef(
+                    dg, d.db().lookup(dg).orElseThrow().location().length()));
+          }
+          List<Placement> ps = e.db().place(refs);
+          long t3 = System.nanoTime();
+          e.service().supply().ensure(ps, java.time.Instant.now().plusSeconds(600));
+          double eager = (System.nanoTime() - t3) / 1e9;
+          System.out.printf(
+              "reference: the daemon's fetch path alone (ensure of all chunks) %.2f s (%.0f MB/s)%n",
+              eager, bytes / eager / 1e6);
+        }
+        System.out.println(
+            "fanotify: "
+                + ((dev.styx.kernel.fanotify.FanotifyBackend) d.service().backend()).stats());
+      } finally {
+        Testbed.unmountAllUnder(tmp);
+      }
+    }
+    System.exit(0);
+  }
+
+  private static double plainFetch(String base, List<ChunkDigest> ds, int n) throws Exception {
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newVirtualThreadPerTaskExecutor())
+            .build();
+    Semaphore sem = new Semaphore(n);
+    long t0 = System.nanoTime();
+    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> fs = new ArrayList<>();
+      for (ChunkDigest d : ds) {
+        fs.add(
+            ex.submit(
+                () -> {
+                  sem.acquire();
+                  try {
+                    HttpResponse<byte[]> r =
+                        http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/chunk/" + d.hex())).build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                    if (r.statusCode() != 200) {
+                      throw new IOException("HTTP " + r.statusCode());
+                    }
+                  } finally {
+                    sem.release();
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : fs) {
+        f.get();
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static long read(Path f) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long total = 0;
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      int r;
+      while ((r = ch.read(buf.clear())) > 0) {
+        total += r;
+      }
+    }
+    return total;
+  }
+
+  private static long readSlab(Daemon d, List<SlabLocation> ranges) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long total = 0;
+    try (FileChannel ch = FileChannel.open(d.slabs().file(ranges.get(0).slab()))) {
+      for (SlabLocation l : ranges) {
+        buf.clear().limit(l.length());
+        long off = l.offset();
+        while (buf.hasRemaining()) {
+          int r = ch.read(buf, off);
+          if (r <= 0) {
+            throw new IOException("short slab read");
+          }
+          off += r;
+        }
+        total += l.length();
+      }
+    }
+    return total;
+  }
+}
