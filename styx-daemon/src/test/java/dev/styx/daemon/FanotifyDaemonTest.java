@@ -169,12 +169,24 @@ class FanotifyDaemonTest {
       assertArrayEquals(got, Files.readAllBytes(mp.resolve(f.path().substring(1))));
       assertEquals(s2, m.chunksServed());
 
-      // prefetch of a sub-path, then every mount hashes to its NarHash.
-      JsonNode pre =
-          new ObjectMapper()
-              .readTree(c.post("/prefetch", "{\"Path\":\"" + mp.resolve("lib") + "\"}").body());
-      assertEquals("/lib", pre.path("subPath").asText(), pre.toString());
-      assertTrue(pre.path("files").asInt() > 10, pre.toString());
+      // styx prefetch (the CLI, as a child JVM) of a sub-path, then every mount hashes right.
+      Process pf =
+          new ProcessBuilder(
+                  ProcessHandle.current().info().command().orElse("java"),
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "dev.styx.cli.Styx",
+                  "prefetch",
+                  "--socket",
+                  d.config().socket().toString(),
+                  mp.resolve("lib").toString())
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      String summary = new String(pf.getInputStream().readAllBytes());
+      assertEquals(0, pf.waitFor(), summary);
+      assertTrue(summary.startsWith(jdk.baseName() + "/lib: "), summary);
+      assertTrue(summary.contains(" fetched "), summary);
       JsonNode again =
           new ObjectMapper()
               .readTree(
