@@ -86,6 +86,14 @@ public final class ChunkSupply implements SlabFiller {
     return readAheadChunks.sum();
   }
 
+  /**
+   * Mirrors every chunk the database records present into memory, so that after a restart reads of
+   * present data on mounts left in place are answered on the backend's event thread.
+   */
+  public void loadPresence() throws IOException {
+    db.forEachPresent(p -> presence.add(p.location()));
+  }
+
   /** Makes the files of a lazily mounted image known to read-ahead. */
   public void register(dev.styx.manifest.Manifest m, Map<ChunkDigest, Placement> placements) {
     files.register(m, placements);

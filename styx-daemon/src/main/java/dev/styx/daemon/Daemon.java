@@ -75,6 +75,9 @@ public final class Daemon implements AutoCloseable {
               ? SlabStore.open(config.slabDir(), fb::restoredWriteFd)
               : SlabStore.open(config.slabDir());
       service = new MountService(config, db, slabs, backend, encoder);
+      if (backend.lazy()) {
+        service.supply().loadPresence();
+      }
       backend.start(service.supply());
       api = new ApiServer(config.socket(), new ApiRoutes(service), config.socketMode());
       api.start();
