@@ -18,4 +18,10 @@ public interface ChunkConsumer {
    * later. May block to apply back-pressure.
    */
   Future<ChunkDigest> accept(byte[] buf, int len) throws IOException;
+
+  /**
+   * After a failure: skips chunks not yet started and waits for those being written, so that when
+   * it returns nothing of this ingest is still being written (no temp file appears later).
+   */
+  default void abort() {}
 }

@@ -98,7 +98,10 @@ public final class ManifestBuilder {
     return new Manifest(storePath, narHash, narSize, references, entries);
   }
 
-  /** Cancels chunk work still queued (after a failure). */
+  /**
+   * After a failure: cancels chunk work still queued and waits for chunk writes in progress, so
+   * nothing of this ingest is written after it returns.
+   */
   public void cancel() {
     for (Object o : pending) {
       if (o instanceof PendingFile f) {
@@ -107,6 +110,7 @@ public final class ManifestBuilder {
         }
       }
     }
+    sink.abort();
   }
 
   private static ChunkDigest await(Future<ChunkDigest> f) throws IOException, InterruptedException {

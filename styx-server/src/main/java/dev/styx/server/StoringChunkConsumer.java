@@ -8,6 +8,7 @@ import dev.styx.chunkstore.ChunkStoreDir;
 import dev.styx.manifest.ChunkConsumer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -16,7 +17,8 @@ import java.util.concurrent.Semaphore;
 
 /**
  * Hashes, compresses and stores the chunks of one ingest on the shared CPU pool, so compression
- * uses every core while the ingest thread keeps reading the NAR. A per-ingest semaphore bounds the
+ * uses every core while the ingest thread keeps reading the NAR; new chunk files are written by
+ * virtual threads so file-system waits do not idle a CPU thread. A per-ingest semaphore bounds the
  * chunks in flight (memory) and makes the reader wait when the pool falls behind; chunk buffers are
  * recycled so a large NAR does not churn the heap.
  */
@@ -34,6 +36,8 @@ final class StoringChunkConsumer implements ChunkConsumer {
   private final ExecutorService cpu;
   private final ServerMetrics metrics;
   private final Semaphore inFlight;
+  private final int maxInFlight;
+  private volatile boolean aborted;
   private final ConcurrentLinkedQueue<byte[]> free64k = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<byte[]> freeLarge = new ConcurrentLinkedQueue<>();
 
@@ -43,6 +47,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
     this.cpu = cpu;
     this.metrics = metrics;
     this.inFlight = new Semaphore(maxInFlight);
+    this.maxInFlight = maxInFlight;
   }
 
   @Override
@@ -74,13 +79,16 @@ final class StoringChunkConsumer implements ChunkConsumer {
     try {
       cpu.execute(
           () -> {
+            boolean handedOff = false;
             try {
-              f.complete(store(buf, len));
+              handedOff = hashAndCompress(buf, len, f);
             } catch (Throwable t) {
               f.completeExceptionally(t);
             } finally {
               recycle(buf);
-              inFlight.release();
+              if (!handedOff) {
+                inFlight.release();
+              }
             }
           });
     } catch (RuntimeException e) {
@@ -90,11 +98,27 @@ final class StoringChunkConsumer implements ChunkConsumer {
     return f;
   }
 
-  private ChunkDigest store(byte[] buf, int len) throws IOException {
+  @Override
+  public void abort() {
+    aborted = true;
+    // Each task holds one permit until its write is finished or skipped: taking every permit
+    // waits for all of them.
+    inFlight.acquireUninterruptibly(maxInFlight);
+    inFlight.release(maxInFlight);
+  }
+
+  /**
+   * Hashes and compresses one chunk on a CPU thread; a new chunk's file is written by a virtual
+   * thread, because creating and renaming files blocks on the file system (journal, directory
+   * locks) and a CPU thread waiting there would leave a core idle. Returns whether the write was
+   * handed off (it then completes {@code f} and releases the in-flight permit).
+   */
+  private boolean hashAndCompress(byte[] buf, int len, CompletableFuture<ChunkDigest> f) {
     ChunkDigest d = ChunkDigest.of(buf, 0, len);
     if (store.hasChunk(d)) {
       metrics.chunksExisting.increment();
-      return d;
+      f.complete(d);
+      return false;
     }
     Scratch s = SCRATCH.get();
     if (s.level != store.level()) {
@@ -107,10 +131,23 @@ final class StoringChunkConsumer implements ChunkConsumer {
       s.out = new byte[bound];
     }
     int n = s.ctx.compressByteArray(s.out, 0, s.out.length, buf, 0, len);
-    store.putCompressedChunk(d, s.out, 0, n);
-    metrics.chunksNew.increment();
-    metrics.chunkBytesNew.add(len);
-    metrics.chunkBytesStored.add(n);
-    return d;
+    byte[] frame = Arrays.copyOf(s.out, n);
+    Thread.ofVirtual()
+        .name("chunk-write")
+        .start(
+            () -> {
+              try {
+                store.putCompressedChunk(d, frame, 0, n);
+                metrics.chunksNew.increment();
+                metrics.chunkBytesNew.add(len);
+                metrics.chunkBytesStored.add(n);
+                f.complete(d);
+              } catch (Throwable t) {
+                f.completeExceptionally(t);
+              } finally {
+                inFlight.release();
+              }
+            });
+    return true;
   }
 }
