@@ -205,7 +205,16 @@ public final class ChunkSupply implements SlabFiller {
 
   @Override
   public boolean isPresent(int slabId, long offset, long length) {
-    return presence.covers(slabId, offset, length);
+    if (!presence.covers(slabId, offset, length)) {
+      return false;
+    }
+    // A warm hit moves read-ahead along too (no I/O here: it only starts background fetches), so
+    // a sequential reader finds the next chunks arriving instead of stalling at the window's edge.
+    FileRuns.At at = files.covering(slabId, offset + length - 1);
+    if (at != null) {
+      readAhead(at);
+    }
+    return true;
   }
 
   @Override
@@ -256,9 +265,12 @@ public final class ChunkSupply implements SlabFiller {
    */
   private void readAhead(SlabLocation last) {
     FileRuns.At at = files.at(last);
-    if (at == null) {
-      return;
+    if (at != null) {
+      readAhead(at);
     }
+  }
+
+  private void readAhead(FileRuns.At at) {
     List<Placement> next = new ArrayList<>();
     List<Placement> run = at.run().chunks();
     int[] range =

@@ -96,4 +96,18 @@ final class FileRuns {
     ConcurrentSkipListMap<Long, At> m = bySlab.get(loc.slab());
     return m == null ? null : m.get(loc.block());
   }
+
+  /** The file position of the chunk covering byte {@code offset} of a slab, or null. */
+  At covering(int slab, long offset) {
+    ConcurrentSkipListMap<Long, At> m = bySlab.get(slab);
+    if (m == null) {
+      return null;
+    }
+    Map.Entry<Long, At> e = m.floorEntry(offset >>> SlabLocation.BLOCK_SHIFT);
+    if (e == null) {
+      return null;
+    }
+    At at = e.getValue();
+    return at.run().chunks().get(at.index()).location().covers(offset) ? at : null;
+  }
 }
