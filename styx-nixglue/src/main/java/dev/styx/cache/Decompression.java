@@ -80,11 +80,16 @@ final class Decompression {
   static InputStream open(String compression, InputStream raw, String what) throws IOException {
     Optional<List<String>> ext = externalCommand(compression);
     if (ext.isPresent()) {
-      return new ExternalDecoderStream(ext.get(), raw, what);
+      return new ReadAheadInputStream(new ExternalDecoderStream(ext.get(), raw, what), compression);
     }
     if (isIdentity(compression)) {
       return raw; // the NAR reader buffers; another buffer would only add a copy
     }
+    // Decode on a read-ahead thread, in parallel with the consumer's hashing and parsing.
+    return new ReadAheadInputStream(inProcess(compression, raw), compression);
+  }
+
+  private static InputStream inProcess(String compression, InputStream raw) throws IOException {
     InputStream in = new BufferedInputStream(raw, 128 * 1024);
     return switch (compression) {
       case "xz" -> new XZInputStream(in, XZ_MEMORY_LIMIT_KIB);

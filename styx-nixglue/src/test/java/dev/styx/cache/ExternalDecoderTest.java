@@ -85,6 +85,32 @@ class ExternalDecoderTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd"})
+  void inProcessFallbackFailsOnTruncationAndStopsItsThreadOnClose(String compression)
+      throws Exception {
+    NixCacheFixture fx = NixCacheFixture.shared();
+    byte[] file = compressedNar(fx, compression);
+    System.setProperty(Decompression.EXTERNAL_PROPERTY, "false");
+    try {
+      byte[] cut = Arrays.copyOf(file, file.length / 2);
+      try (InputStream in = Decompression.open(compression, new ByteArrayInputStream(cut), "t")) {
+        IOException e = assertThrows(IOException.class, in::readAllBytes);
+        // The same failure again, not a different one, if the caller reads on.
+        assertEquals(e, assertThrows(IOException.class, in::read));
+      }
+      InputStream in = Decompression.open(compression, new ByteArrayInputStream(file), "t");
+      assertTrue(in.read() >= 0);
+      in.close();
+      assertTrue(
+          Thread.getAllStackTraces().keySet().stream()
+              .noneMatch(t -> t.getName().startsWith("nar-readahead-") && t.isAlive()),
+          "read-ahead thread still running after close");
+    } finally {
+      System.clearProperty(Decompression.EXTERNAL_PROPERTY);
+    }
+  }
+
   @Test
   void garbageAfterTheStreamFails() throws Exception {
     Tiers.requireCommand("xz");
