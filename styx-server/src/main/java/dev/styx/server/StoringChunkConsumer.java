@@ -114,6 +114,10 @@ final class StoringChunkConsumer implements ChunkConsumer {
    * handed off (it then completes {@code f} and releases the in-flight permit).
    */
   private boolean hashAndCompress(byte[] buf, int len, CompletableFuture<ChunkDigest> f) {
+    if (aborted) {
+      f.cancel(false); // the ingest failed: queued chunks are not worth storing
+      return false;
+    }
     ChunkDigest d = ChunkDigest.of(buf, 0, len);
     if (store.hasChunk(d)) {
       metrics.chunksExisting.increment();
