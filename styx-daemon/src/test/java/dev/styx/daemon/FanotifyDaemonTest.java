@@ -164,8 +164,9 @@ class FanotifyDaemonTest {
       System.err.printf("java -version: %d of the JDK's %d chunks fetched%n", ran, jdkChunks);
       assertTrue(ran < jdkChunks / 2, ran + " of " + jdkChunks);
 
-      // Warm reads fetch nothing more.
-      long s2 = m.chunksServed();
+      // Warm reads fetch nothing more. Background read-ahead started by java -version may still be
+      // finishing: wait until the chunk server has been idle for a second before counting.
+      long s2 = awaitIdle(m);
       assertArrayEquals(got, Files.readAllBytes(mp.resolve(f.path().substring(1))));
       assertEquals(s2, m.chunksServed());
 
@@ -338,5 +339,22 @@ class FanotifyDaemonTest {
   static long counter(String metrics, String name) {
     Matcher mm = Pattern.compile("(?m)^" + name + " ([0-9.eE+]+)$").matcher(metrics);
     return mm.find() ? (long) Double.parseDouble(mm.group(1)) : -1;
+  }
+
+  /** Waits until the chunk server's served counter has not moved for one second; returns it. */
+  private static long awaitIdle(Testbed.Manifester m) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    long last = m.chunksServed();
+    long stableSince = System.nanoTime();
+    while (System.nanoTime() - stableSince < 1_000_000_000L) {
+      assertTrue(System.nanoTime() < deadline, "chunk server never went idle");
+      Thread.sleep(100);
+      long now = m.chunksServed();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      }
+    }
+    return last;
   }
 }
