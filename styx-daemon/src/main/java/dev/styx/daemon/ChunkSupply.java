@@ -69,6 +69,15 @@ public final class ChunkSupply implements SlabFiller {
 
   private static final long FAILURE_MEMORY_NANOS = 2_000_000_000L;
 
+  /**
+   * When the chunk server last refused a connection. A read of a multi-chunk file makes the kernel
+   * retry page by page, each page a different chunk; without this every one of them would spend its
+   * own retries on a server that is down, and the reader would wait many timeouts for its EIO.
+   */
+  private volatile long sourceDownAt;
+
+  private volatile boolean sourceDown;
+
   public ChunkSupply(
       StyxDb db, SlabStore slabs, Supplier<ChunkSource> source, Duration fillTimeout) {
     this.db = db;
@@ -243,13 +252,24 @@ public final class ChunkSupply implements SlabFiller {
         failedAt.remove(p.digest(), t);
       }
     }
+    if (sourceDown && now - sourceDownAt < FAILURE_MEMORY_NANOS) {
+      throw new IOException(
+          "chunk server unreachable (refused a connection "
+              + (now - sourceDownAt) / 1_000_000
+              + " ms ago)");
+    }
     readAhead(need.getLast().location());
     try {
       ensure(need, deadline);
+      sourceDown = false;
     } catch (IOException e) {
       long t = System.nanoTime();
       for (Placement p : need) {
         failedAt.put(p.digest(), t);
+      }
+      if (causedByRefusedConnection(e)) {
+        sourceDownAt = t;
+        sourceDown = true;
       }
       throw e;
     }
@@ -257,6 +277,15 @@ public final class ChunkSupply implements SlabFiller {
     for (Placement p : need) {
       presence.add(p.location());
     }
+  }
+
+  private static boolean causedByRefusedConnection(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof java.net.ConnectException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
