@@ -2,6 +2,7 @@ package dev.styx.kernel.cachefiles;
 
 import ch.qos.logback.classic.Level;
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.BlobCopyFiller;
 import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.fdstore.FdHolder;
 import java.io.BufferedReader;
@@ -144,7 +145,7 @@ public final class CachefilesVmHarness {
       Files.createDirectories(p);
     }
     List<Path> mounted = new ArrayList<>();
-    try (CopyFiller filler = new CopyFiller(fx.blob, writeFd);
+    try (BlobCopyFiller filler = new BlobCopyFiller(fx.blob, writeFd);
         CachefilesBackend backend = new CachefilesBackend(opts, null)) {
       backend.start(filler);
       Backend.Slab slab = new Backend.Slab(0, slabFile, writeFd);
@@ -159,7 +160,7 @@ public final class CachefilesVmHarness {
         check("mounting fetches no chunk data", filler.requests.isEmpty(), filler.requests);
         check("root listing matches the source", listing(a).equals(listing(fx.src)), listing(a));
 
-        filler.mode = CopyFiller.Mode.FAIL;
+        filler.mode = BlobCopyFiller.Mode.FAIL;
         String victim = "sub/odd.bin";
         Object got;
         try {
@@ -171,7 +172,7 @@ public final class CachefilesVmHarness {
             "failing filler -> reader gets EIO",
             got instanceof IOException e && String.valueOf(e.getMessage()).contains("Input/output"),
             got);
-        filler.mode = CopyFiller.Mode.COPY;
+        filler.mode = BlobCopyFiller.Mode.COPY;
         check(
             "after the failure the same file reads correctly",
             Arrays.equals(Files.readAllBytes(a.resolve(victim)), fx.files.get(victim)),

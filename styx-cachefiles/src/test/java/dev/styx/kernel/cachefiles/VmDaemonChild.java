@@ -1,6 +1,7 @@
 package dev.styx.kernel.cachefiles;
 
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.BlobCopyFiller;
 import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.fdstore.FdStore;
 import dev.styx.kernel.fdstore.HolderFdStore;
@@ -12,7 +13,7 @@ import java.util.Map;
 
 /**
  * A daemon process for the VM tier's restart scenarios: runs the cachefiles backend with a {@link
- * CopyFiller} until killed, and reports on stdout ({@code STARTED restored=<bool>}, {@code
+ * BlobCopyFiller} until killed, and reports on stdout ({@code STARTED restored=<bool>}, {@code
  * MOUNTED}, {@code FILL <offset> <length>}) so the harness can SIGKILL it mid-fill.
  *
  * <p>Args: {@code --dir D --domain X --slab FILE --blob FILE --fill copy|hang [--holder SOCK]
@@ -34,8 +35,8 @@ public final class VmDaemonChild {
             store);
     Path slab = Path.of(a.get("--slab"));
     int writeFd = Syscalls.open(slab, Syscalls.O_RDWR | Syscalls.O_CLOEXEC, 0);
-    CopyFiller filler = new CopyFiller(Path.of(a.get("--blob")), writeFd);
-    filler.mode = CopyFiller.Mode.valueOf(a.get("--fill").toUpperCase());
+    BlobCopyFiller filler = new BlobCopyFiller(Path.of(a.get("--blob")), writeFd);
+    filler.mode = BlobCopyFiller.Mode.valueOf(a.get("--fill").toUpperCase());
     filler.onRequest = r -> say("FILL " + r.offset() + " " + r.length());
     backend.start(filler);
     say("STARTED restored=" + backend.restored());

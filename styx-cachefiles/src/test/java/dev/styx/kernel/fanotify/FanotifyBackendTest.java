@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.BlobCopyFiller;
 import dev.styx.kernel.SlabFiller;
 import dev.styx.kernel.Syscalls;
 import dev.styx.testing.Tiers;

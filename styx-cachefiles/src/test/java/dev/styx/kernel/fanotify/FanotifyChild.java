@@ -1,6 +1,7 @@
 package dev.styx.kernel.fanotify;
 
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.BlobCopyFiller;
 import dev.styx.kernel.SlabFiller;
 import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.fdstore.HolderFdStore;

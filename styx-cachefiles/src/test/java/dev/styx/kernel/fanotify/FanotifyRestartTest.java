@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.kernel.Backend;
+import dev.styx.kernel.BlobCopyFiller;
 import dev.styx.kernel.FileBackedMount;
 import dev.styx.testing.Tiers;
 import java.io.BufferedReader;

@@ -1,7 +1,5 @@
-package dev.styx.kernel.cachefiles;
+package dev.styx.kernel;
 
-import dev.styx.kernel.SlabFiller;
-import dev.styx.kernel.Syscalls;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -10,30 +8,31 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * A real filler for the VM tier: copies the requested range from the complete blob into the slab
- * file through its write fd (copy_file_range), as the daemon's chunk supply writes fetched chunks.
+ * A real filler for the backend tests (fanotify on the host, cachefiles in the VM): copies the
+ * requested range from the complete blob into the slab file through its pre-mark write fd
+ * (copy_file_range), as the daemon's chunk supply writes fetched chunks, so readers get real data.
  * Records every request; can be switched to fail (the reader must see EIO) or to hang (a daemon
  * stuck mid-fetch, to be SIGKILLed).
  */
-final class CopyFiller implements SlabFiller, AutoCloseable {
+public final class BlobCopyFiller implements SlabFiller, AutoCloseable {
   /** What fill does. */
-  enum Mode {
+  public enum Mode {
     COPY,
     FAIL,
     HANG
   }
 
   /** One request. */
-  record Request(int slab, long offset, long length) {}
+  public record Request(int slab, long offset, long length) {}
 
-  final List<Request> requests = new CopyOnWriteArrayList<>();
-  volatile Mode mode = Mode.COPY;
-  volatile Consumer<Request> onRequest = r -> {};
+  public final List<Request> requests = new CopyOnWriteArrayList<>();
+  public volatile Mode mode = Mode.COPY;
+  public volatile Consumer<Request> onRequest = r -> {};
   private final int blobFd;
   private final int writeFd;
   private final long blobSize;
 
-  CopyFiller(Path blob, int writeFd) throws IOException {
+  public BlobCopyFiller(Path blob, int writeFd) throws IOException {
     this.blobFd = Syscalls.open(blob, Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
     this.writeFd = writeFd;
     this.blobSize = Syscalls.fileSize(blobFd);
@@ -69,7 +68,7 @@ final class CopyFiller implements SlabFiller, AutoCloseable {
   }
 
   /** Bytes requested, overlaps counted once. */
-  long uniqueBytes() {
+  public long uniqueBytes() {
     long total = 0;
     long covered = -1;
     for (Request r : requests.stream().sorted(Comparator.comparingLong(Request::offset)).toList()) {
