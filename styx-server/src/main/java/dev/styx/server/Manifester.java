@@ -56,6 +56,12 @@ public final class Manifester implements AutoCloseable {
   private final Map<String, BinaryCacheClient> upstreams = new LinkedHashMap<>();
   private final ExecutorService ingestPool;
   private final ExecutorService cpu;
+
+  /** Writes new chunk files for every ingest (see StoringChunkConsumer). */
+  private final ExecutorService chunkWriter =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("chunk-write").daemon(true).factory());
+
   private final ServerMetrics metrics;
   private final int chunksInFlight;
   private final ConcurrentHashMap<String, CompletableFuture<Result>> running =
@@ -248,7 +254,8 @@ public final class Manifester implements AutoCloseable {
                         "upstream-not-found",
                         "upstream " + upstream + " has no narinfo for " + hashPart));
     ManifestBuilder builder =
-        new ManifestBuilder(new StoringChunkConsumer(store, cpu, metrics, chunksInFlight));
+        new ManifestBuilder(
+            new StoringChunkConsumer(store, cpu, chunkWriter, metrics, chunksInFlight));
     long narBytes;
     try (InputStream nar = client.openNar(ni)) {
       narBytes = NarReader.read(nar, new NarManifestVisitor(builder));
@@ -326,5 +333,6 @@ public final class Manifester implements AutoCloseable {
   @Override
   public void close() {
     upstreams.values().forEach(BinaryCacheClient::close);
+    chunkWriter.shutdown();
   }
 }
