@@ -2,10 +2,13 @@ package dev.styx.daemon;
 
 import dev.styx.kernel.Backend;
 import dev.styx.kernel.EagerBackend;
+import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.cachefiles.CachefilesBackend;
 import dev.styx.kernel.cachefiles.CachefilesOptions;
 import dev.styx.kernel.fanotify.FanotifyBackend;
+import dev.styx.kernel.fanotify.FanotifyOptions;
 import dev.styx.kernel.fdstore.FdStore;
+import dev.styx.kernel.fdstore.HolderFdStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Picks the kernel backend named by {@code --backend}. {@code auto} probes rather than guessing
- * from the kernel version: cachefiles if its probe passes, else fanotify if pre-content marks work
- * on the slab directory and an fd store exists (systemd or {@code --fd-holder}), else eager.
+ * from the kernel version: cachefiles if the fd store hands back an earlier daemon's {@code
+ * /dev/cachefiles} fd or the cachefiles probe passes, else fanotify if pre-content marks work on
+ * the slab directory and an fd store exists (systemd or {@code --fd-holder}), else eager.
  */
 public final class Backends {
   private static final Logger log = LoggerFactory.getLogger(Backends.class);
@@ -40,10 +44,38 @@ public final class Backends {
   }
 
   private static Backend auto(DaemonConfig config) throws IOException {
-    Optional<String> noCachefiles = CachefilesBackend.probe();
+    // One store for whichever backend is picked: a second connection to the holder would receive
+    // every held fd again.
+    FdStore store = fdStore(config);
+    try {
+      Backend b = pick(config, store);
+      if (b instanceof EagerBackend) {
+        release(store);
+      }
+      return b;
+    } catch (IOException | RuntimeException e) {
+      release(store);
+      throw e;
+    }
+  }
+
+  private static Backend pick(DaemonConfig config, FdStore store) throws IOException {
+    CachefilesOptions cf = CachefilesOptions.fromEnvironment();
+    if (CachefilesBackend.holdsDevnode(store)) {
+      // /dev/cachefiles allows one open at a time and the store has it: probing would get EBUSY.
+      log.info(
+          "backend auto: cachefiles (the {} holds the /dev/cachefiles fd of an earlier daemon:"
+              + " taking it back to restore its requests)",
+          store.describe());
+      return new CachefilesBackend(cf, store);
+    }
+    Optional<String> noCachefiles = CachefilesBackend.probe(cf.cacheDir(), null);
     if (noCachefiles.isEmpty()) {
-      log.info("backend auto: cachefiles (on-demand EROFS over /dev/cachefiles: probe passed)");
-      return cachefiles(config);
+      log.info(
+          "backend auto: cachefiles (on-demand EROFS over /dev/cachefiles: probe passed; fd store:"
+              + " {})",
+          store == null ? "none" : store.describe());
+      return new CachefilesBackend(cf, store);
     }
     Path slabDir = slabDir(config);
     Optional<String> noFanotify = FanotifyBackend.probe(slabDir);
@@ -54,8 +86,7 @@ public final class Backends {
           noFanotify.get());
       return new EagerBackend();
     }
-    boolean store = config.fdHolder() != null || System.getenv("NOTIFY_SOCKET") != null;
-    if (!store && !config.allowNoFdStore()) {
+    if (store == null && !config.allowNoFdStore()) {
       log.info(
           "backend auto: eager (cachefiles: {}; fanotify works on {} but there is no fd store to"
               + " keep its group alive across a daemon crash: run under systemd or pass"
@@ -67,9 +98,9 @@ public final class Backends {
     log.info(
         "backend auto: fanotify (pre-content marks work on {}, fd store: {}; cachefiles: {})",
         slabDir,
-        store ? (config.fdHolder() != null ? "fd holder " + config.fdHolder() : "systemd") : "none",
+        store == null ? "none" : store.describe(),
         noCachefiles.get());
-    return fanotify(config);
+    return new FanotifyBackend(fanotifyOptions(config), store);
   }
 
   private static Backend fanotify(DaemonConfig config) throws IOException {
@@ -78,12 +109,50 @@ public final class Backends {
         config.slabDir(), config.fdHolder(), config.allowNoFdStore(), config.fanotifyDeadline());
   }
 
+  // What FanotifyBackend.create uses, for the store auto already holds.
+  private static FanotifyOptions fanotifyOptions(DaemonConfig config) {
+    return new FanotifyOptions(
+        config.fanotifyDeadline(),
+        config.slabDir().resolve("fanotify-inflight"),
+        config.allowNoFdStore(),
+        FanotifyOptions.DEFAULT_READ_AHEAD_KB);
+  }
+
   private static Backend cachefiles(DaemonConfig config) throws IOException {
-    if (config.fdHolder() == null) {
-      return new CachefilesBackend();
+    return new CachefilesBackend(CachefilesOptions.fromEnvironment(), fdStore(config));
+  }
+
+  /**
+   * The fd store lazy backends keep their fds in: {@code --fd-holder}, else the holder at {@code
+   * $STYX_FD_HOLDER}, else systemd's ({@code $NOTIFY_SOCKET}), else null.
+   */
+  private static FdStore fdStore(DaemonConfig config) throws IOException {
+    if (config.fdHolder() != null) {
+      return FdStore.detect(config.fdHolder()).orElseThrow();
     }
-    return new CachefilesBackend(
-        CachefilesOptions.fromEnvironment(), FdStore.detect(config.fdHolder()).orElseThrow());
+    return CachefilesBackend.defaultFdStore();
+  }
+
+  // Fds a holder sent are this process's own copies (the holder keeps its originals); systemd's
+  // inherited fds are left alone, as before auto looked at the store.
+  private static void release(FdStore store) {
+    if (store == null) {
+      return;
+    }
+    if (store instanceof HolderFdStore) {
+      for (String name : store.untaken().keySet()) {
+        store.take(name).ifPresent(Backends::closeQuietly);
+      }
+    }
+    store.close();
+  }
+
+  private static void closeQuietly(int fd) {
+    try {
+      Syscalls.close(fd);
+    } catch (IOException e) {
+      log.debug("close({}) failed: {}", fd, e.getMessage());
+    }
   }
 
   /** The slab directory, created (mode 0700) so that it can be probed before the store opens. */

@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.kernel.Backend;
 import dev.styx.kernel.EagerBackend;
+import dev.styx.kernel.Syscalls;
+import dev.styx.kernel.cachefiles.CachefilesBackend;
 import dev.styx.kernel.fanotify.FanotifyBackend;
+import dev.styx.kernel.fdstore.HolderFdStore;
 import dev.styx.testing.Tiers;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -61,5 +65,37 @@ class BackendsTest {
             IllegalArgumentException.class, () -> Backends.create(config("fuse", null, false)));
     assertEquals(
         "unknown backend 'fuse' (use auto, eager, fanotify or cachefiles)", bad.getMessage());
+  }
+
+  /**
+   * After a cachefiles daemon dies, the holder keeps its devnode and /dev/cachefiles stays busy, so
+   * a probe would fail: auto must take the held fd instead. This kernel has no /dev/cachefiles, so
+   * auto picks fanotify until the real holder hands back an fd named "cachefiles" (a plain file
+   * here: the backend is only chosen, not started; the VM tier restarts a real one).
+   */
+  @Test
+  void autoPicksCachefilesWhenTheFdStoreHoldsItsDevnode() throws Exception {
+    Tiers.requireRoot();
+    try (FanotifyDaemonTest.Holder h = new FanotifyDaemonTest.Holder(tmp.resolve("h.sock"))) {
+      try (Backend b = Backends.create(config("auto", h.socket, false))) {
+        assertInstanceOf(FanotifyBackend.class, b, "nothing held: fanotify on this kernel");
+      }
+      Path stand = Files.writeString(tmp.resolve("devnode-stand-in"), "x");
+      int fd = Syscalls.open(stand, Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+      try (HolderFdStore earlier = HolderFdStore.connect(h.socket)) {
+        earlier.store(CachefilesBackend.DEVNODE_FD_NAME, fd);
+      } finally {
+        Syscalls.close(fd);
+      }
+      try (Backend b = Backends.create(config("auto", h.socket, false))) {
+        assertInstanceOf(CachefilesBackend.class, b);
+      }
+      if (System.getenv("NOTIFY_SOCKET") == null && System.getenv("STYX_FD_HOLDER") == null) {
+        try (Backend b = Backends.create(config("auto", null, false))) {
+          assertInstanceOf(
+              EagerBackend.class, b, "without the holder the held fd is not seen: no cachefiles");
+        }
+      }
+    }
   }
 }

@@ -136,7 +136,11 @@ public final class CachefilesBackend implements Backend {
     this(CachefilesOptions.fromEnvironment(), defaultFdStore());
   }
 
-  private static FdStore defaultFdStore() throws IOException {
+  /**
+   * The fd store {@link #CachefilesBackend()} uses: the fd holder at {@code $STYX_FD_HOLDER} if
+   * set, else systemd's if {@code $NOTIFY_SOCKET} is set, else null.
+   */
+  public static FdStore defaultFdStore() throws IOException {
     String holder = System.getenv("STYX_FD_HOLDER");
     return FdStore.detect(holder == null || holder.isEmpty() ? null : Path.of(holder)).orElse(null);
   }
@@ -641,10 +645,19 @@ public final class CachefilesBackend implements Backend {
    * a previous daemon, the backend is usable (it was bound before) and nothing is touched.
    */
   public static Optional<String> probe(Path dir, FdStore fdStore) {
-    if (fdStore != null && fdStore.untaken().containsKey(DEVNODE_FD_NAME)) {
+    if (holdsDevnode(fdStore)) {
       return Optional.empty();
     }
     return CachefilesProbe.run(dir);
+  }
+
+  /**
+   * Whether {@code fdStore} handed back the {@code /dev/cachefiles} fd of an earlier daemon. Then
+   * cachefiles was bound before, and the device is busy (it allows one open at a time): a new
+   * backend must take that fd and {@code restore}, not open the device again.
+   */
+  public static boolean holdsDevnode(FdStore fdStore) {
+    return fdStore != null && fdStore.untaken().containsKey(DEVNODE_FD_NAME);
   }
 
   /** {@link #probe(Path, FdStore)} in the default cache directory, without an fd store. */
