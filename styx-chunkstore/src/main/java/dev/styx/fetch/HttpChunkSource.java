@@ -169,7 +169,7 @@ public final class HttpChunkSource implements ChunkSource, AutoCloseable {
             rb,
             resp -> {
               stats.singleRequests.increment();
-              byte[] body = readBody(resp.body(), maxBody(ref.length()));
+              byte[] body = readBody(resp, maxBody(ref.length()));
               stats.wireBytes.add(body.length);
               return VerifiedChunk.verify(ref.digest(), ref.length(), decode(body, ref.length()));
             });
@@ -199,7 +199,7 @@ public final class HttpChunkSource implements ChunkSource, AutoCloseable {
             rb,
             resp -> {
               stats.batchRequests.increment();
-              byte[] body = readBody(resp.body(), maxBody(expected));
+              byte[] body = readBody(resp, maxBody(expected));
               stats.wireBytes.add(body.length);
               String lengths = resp.headers().firstValue(LENGTHS_HEADER).orElse(null);
               if (lengths == null) {
@@ -385,8 +385,24 @@ public final class HttpChunkSource implements ChunkSource, AutoCloseable {
     return uncompressed + uncompressed / 128 + 4096;
   }
 
-  private static byte[] readBody(InputStream in, long max) throws IOException {
-    try (in) {
+  /**
+   * Reads a whole body of at most {@code max} bytes: into one exact array when the server sent a
+   * Content-Length (the usual case: no growing buffers, no final copy).
+   */
+  private static byte[] readBody(HttpResponse<InputStream> resp, long max) throws IOException {
+    try (InputStream in = resp.body()) {
+      long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (declared > max) {
+        throw new IOException("response body of " + declared + " bytes exceeds " + max);
+      }
+      if (declared >= 0) {
+        byte[] b = new byte[(int) declared];
+        int n = in.readNBytes(b, 0, b.length);
+        if (n != b.length) {
+          throw new IOException("response body ended after " + n + " of " + declared + " bytes");
+        }
+        return b;
+      }
       byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, max + 1));
       if (b.length > max) {
         throw new IOException("response body exceeds " + max + " bytes");
@@ -413,15 +429,21 @@ public final class HttpChunkSource implements ChunkSource, AutoCloseable {
       throw new ChunkDigestMismatchException(
           "zstd frame holds " + size + " bytes, expected " + expected);
     }
+    // Decoded straight into an array of the expected size: a frame holding more fails with
+    // "destination buffer too small", one holding less is caught below.
     try (ZstdDecompressCtx d = new ZstdDecompressCtx()) {
-      byte[] out = new byte[expected + 1];
+      byte[] out = new byte[expected];
       int n = d.decompressByteArray(out, 0, out.length, body, 0, body.length);
       if (n != expected) {
         throw new ChunkDigestMismatchException(
             "zstd frame decoded to " + n + " bytes, expected " + expected);
       }
-      return java.util.Arrays.copyOf(out, n);
+      return out;
     } catch (ZstdException e) {
+      if (e.getErrorCode() == Zstd.errDstSizeTooSmall()) {
+        throw new ChunkDigestMismatchException(
+            "zstd frame decodes to more than the expected " + expected + " bytes");
+      }
       throw new IOException("bad zstd frame: " + e.getMessage(), e);
     }
   }

@@ -22,10 +22,39 @@ import java.util.concurrent.TimeoutException;
  * fetching, fetches and stores them, commits them (durable, recorded present) and only then
  * releases its claims; callers wanting a claimed chunk wait for that. A chunk is therefore either
  * claimed or, once unclaimed, visible as present, so no second fetch can start in between.
+ *
+ * <p>A claim has two stages: <em>written</em> (the verified bytes are in the slab, readable through
+ * the page cache) and <em>committed</em> (durable and recorded present). A caller that only needs
+ * to read the data ({@link Wait#WRITTEN}: a kernel read waiting on a lazy fill) returns at the
+ * first stage and leaves its commit to run in the background, so readers do not queue behind
+ * fdatasync and database commits; a caller that needs durability ({@link Wait#COMMITTED}: an eager
+ * mount) waits for the second. The claim is held until the commit ends either way.
  */
 public final class InFlightFetches {
-  private final ConcurrentHashMap<ChunkDigest, CompletableFuture<Void>> claims =
-      new ConcurrentHashMap<>();
+  /** What {@link #ensure} waits for before it returns. */
+  public enum Wait {
+    /** The chunks are written and readable; their commit may still be running. */
+    WRITTEN,
+    /** The chunks are durable and recorded present. */
+    COMMITTED
+  }
+
+  /** One caller's claim on the chunks it fetches. */
+  private static final class Claim {
+    final CompletableFuture<Void> written = new CompletableFuture<>();
+    final CompletableFuture<Void> committed = new CompletableFuture<>();
+
+    CompletableFuture<Void> stage(Wait w) {
+      return w == Wait.WRITTEN ? written : committed;
+    }
+
+    void fail(Throwable e) {
+      written.completeExceptionally(e);
+      committed.completeExceptionally(e);
+    }
+  }
+
+  private final ConcurrentHashMap<ChunkDigest, Claim> claims = new ConcurrentHashMap<>();
 
   /** Whether a chunk is already present (checked again after claiming, under the claim). */
   @FunctionalInterface
@@ -47,7 +76,7 @@ public final class InFlightFetches {
   /**
    * Ensures every chunk of {@code wanted} is present: fetches the unclaimed missing ones from
    * {@code source} into {@code sink}, commits them, and waits for the ones other callers are
-   * fetching. Returns the number of chunks this call fetched itself.
+   * fetching, all until {@link Wait#COMMITTED}. Returns the number of chunks this call fetched.
    */
   public int ensure(
       List<ChunkRef> wanted,
@@ -57,14 +86,32 @@ public final class InFlightFetches {
       Commit commit,
       Instant deadline)
       throws IOException {
+    return ensure(wanted, presence, source, sink, commit, deadline, Wait.COMMITTED);
+  }
+
+  /**
+   * As {@link #ensure(List, Presence, ChunkSource, ChunkSink, Commit, Instant)}, returning once
+   * every wanted chunk reached {@code wait}. With {@link Wait#WRITTEN} this call's own commit runs
+   * on a virtual thread after it returns; its failure only leaves the chunks unrecorded (a later
+   * read fetches them again), never makes anyone read unverified bytes.
+   */
+  public int ensure(
+      List<ChunkRef> wanted,
+      Presence presence,
+      ChunkSource source,
+      ChunkSink sink,
+      Commit commit,
+      Instant deadline,
+      Wait wait)
+      throws IOException {
     Map<ChunkDigest, ChunkRef> mine = new LinkedHashMap<>();
-    Map<ChunkDigest, CompletableFuture<Void>> theirs = new LinkedHashMap<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    Map<ChunkDigest, Claim> theirs = new LinkedHashMap<>();
+    Claim claim = new Claim();
     for (ChunkRef r : wanted) {
       if (mine.containsKey(r.digest()) || theirs.containsKey(r.digest())) {
         continue;
       }
-      CompletableFuture<Void> other = claims.putIfAbsent(r.digest(), done);
+      Claim other = claims.putIfAbsent(r.digest(), claim);
       if (other == null) {
         mine.put(r.digest(), r);
       } else {
@@ -72,6 +119,7 @@ public final class InFlightFetches {
       }
     }
     int fetched = 0;
+    boolean background = false;
     try {
       List<ChunkRef> todo = new ArrayList<>(mine.size());
       for (ChunkRef r : mine.values()) {
@@ -94,27 +142,55 @@ public final class InFlightFetches {
           failure = e;
         }
       }
-      // Chunks stored before a failure are committed anyway: they are verified and written.
-      if (!stored.isEmpty()) {
-        commit.commit(List.copyOf(stored));
-      }
       fetched = stored.size();
-      if (failure != null) {
-        throw failure;
+      List<ChunkDigest> toCommit = List.copyOf(stored);
+      if (failure == null && wait == Wait.WRITTEN && !toCommit.isEmpty()) {
+        claim.written.complete(null);
+        background = true;
+        Thread.ofVirtual()
+            .name("commit")
+            .start(() -> commitInBackground(claim, mine, commit, toCommit));
+      } else {
+        // Chunks stored before a failure are committed anyway: they are verified and written.
+        if (!toCommit.isEmpty()) {
+          commit.commit(toCommit);
+        }
+        if (failure != null) {
+          throw failure;
+        }
+        claim.written.complete(null);
+        claim.committed.complete(null);
       }
-      done.complete(null);
     } catch (IOException | RuntimeException | Error e) {
-      done.completeExceptionally(e);
+      claim.fail(e);
       throw e;
     } finally {
-      for (ChunkDigest d : mine.keySet()) {
-        claims.remove(d, done);
+      if (!background) {
+        release(mine, claim);
       }
     }
-    for (Map.Entry<ChunkDigest, CompletableFuture<Void>> e : theirs.entrySet()) {
-      await(e.getKey(), e.getValue(), deadline);
+    for (Map.Entry<ChunkDigest, Claim> e : theirs.entrySet()) {
+      await(e.getKey(), e.getValue().stage(wait), deadline);
     }
     return fetched;
+  }
+
+  private void commitInBackground(
+      Claim claim, Map<ChunkDigest, ChunkRef> mine, Commit commit, List<ChunkDigest> stored) {
+    try {
+      commit.commit(stored);
+      claim.committed.complete(null);
+    } catch (Throwable e) {
+      claim.committed.completeExceptionally(e);
+    } finally {
+      release(mine, claim);
+    }
+  }
+
+  private void release(Map<ChunkDigest, ChunkRef> mine, Claim claim) {
+    for (ChunkDigest d : mine.keySet()) {
+      claims.remove(d, claim);
+    }
   }
 
   private static void await(ChunkDigest d, CompletableFuture<Void> f, Instant deadline)

@@ -221,4 +221,98 @@ class HttpChunkSourceTest {
       }
     }
   }
+
+  @Test
+  void aWrittenWaitReturnsBeforeTheCommitAndTheClaimHoldsUntilIt() throws Exception {
+    try (LoopbackChunkServer s = new LoopbackChunkServer()) {
+      List<ChunkRef> refs = addChunks(s, 3, 7);
+      InFlightFetches inflight = new InFlightFetches();
+      Map<ChunkDigest, Boolean> written = new ConcurrentHashMap<>();
+      Map<ChunkDigest, Boolean> committed = new ConcurrentHashMap<>();
+      java.util.concurrent.CountDownLatch commitMayRun = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch commitDone = new java.util.concurrent.CountDownLatch(1);
+      InFlightFetches.Commit slowCommit =
+          ds -> {
+            try {
+              commitMayRun.await();
+            } catch (InterruptedException e) {
+              throw new java.io.InterruptedIOException();
+            }
+            ds.forEach(d -> committed.put(d, true));
+            commitDone.countDown();
+          };
+      try (HttpChunkSource src =
+              new HttpChunkSource(FetchConfig.defaults(s.base()), new FetchStats());
+          ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+        int n =
+            inflight.ensure(
+                refs,
+                committed::containsKey,
+                src,
+                c -> written.put(c.digest(), true),
+                slowCommit,
+                in(10),
+                InFlightFetches.Wait.WRITTEN);
+        assertEquals(3, n);
+        assertEquals(3, written.size(), "returned with every chunk written");
+        assertTrue(committed.isEmpty(), "... and before its commit ran");
+        assertEquals(3, inflight.inFlight(), "claims held until the commit ends");
+        // A second reader waits only for the written stage; a durable caller waits for the commit.
+        assertEquals(
+            0,
+            inflight.ensure(
+                refs,
+                committed::containsKey,
+                src,
+                c -> {},
+                ds -> {},
+                in(10),
+                InFlightFetches.Wait.WRITTEN));
+        Future<Integer> durable =
+            ex.submit(
+                () ->
+                    inflight.ensure(refs, committed::containsKey, src, c -> {}, ds -> {}, in(10)));
+        Thread.sleep(200);
+        assertTrue(!durable.isDone(), "a durable caller waits for the commit");
+        commitMayRun.countDown();
+        assertEquals(0, durable.get(), "nothing fetched twice");
+        assertTrue(commitDone.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(3, committed.size());
+        for (ChunkRef r : refs) {
+          assertEquals(1, s.servedCount(r.digest()));
+        }
+        for (int i = 0; i < 100 && inflight.inFlight() > 0; i++) {
+          Thread.sleep(10);
+        }
+        assertEquals(0, inflight.inFlight());
+      }
+    }
+  }
+
+  @Test
+  void aFailedBackgroundCommitReleasesTheClaimsSoTheChunksAreFetchedAgain() throws Exception {
+    try (LoopbackChunkServer s = new LoopbackChunkServer()) {
+      List<ChunkRef> refs = addChunks(s, 2, 8);
+      InFlightFetches inflight = new InFlightFetches();
+      try (HttpChunkSource src =
+          new HttpChunkSource(FetchConfig.defaults(s.base()), new FetchStats())) {
+        InFlightFetches.Commit failing =
+            ds -> {
+              throw new IOException("disk full");
+            };
+        assertEquals(
+            2,
+            inflight.ensure(
+                refs, d -> false, src, c -> {}, failing, in(10), InFlightFetches.Wait.WRITTEN));
+        for (int i = 0; i < 100 && inflight.inFlight() > 0; i++) {
+          Thread.sleep(10);
+        }
+        assertEquals(0, inflight.inFlight());
+        assertEquals(2, inflight.ensure(refs, d -> false, src, c -> {}, ds -> {}, in(10)));
+        for (ChunkRef r : refs) {
+          assertEquals(2, s.servedCount(r.digest()), "unrecorded chunks are fetched again");
+        }
+      }
+    }
+  }
 }

@@ -109,10 +109,24 @@ public final class ChunkSupply implements SlabFiller {
   }
 
   /**
-   * Ensures every placed chunk is present; returns the chunk bytes this call fetched itself (0 when
-   * all were present or fetched by concurrent callers).
+   * Ensures every placed chunk is present (durable and recorded); returns the chunk bytes this call
+   * fetched itself (0 when all were present or fetched by concurrent callers).
    */
   public long ensure(Collection<Placement> placements, Instant deadline) throws IOException {
+    return ensure(placements, deadline, InFlightFetches.Wait.COMMITTED);
+  }
+
+  /**
+   * Ensures every placed chunk is at least written to its slab, readable through the page cache;
+   * commits run in the background (a kernel read waiting on a fill need not wait for fdatasync).
+   * In-memory presence, which lets later reads through without a fill, is set only by the commit.
+   */
+  long ensureReadable(Collection<Placement> placements, Instant deadline) throws IOException {
+    return ensure(placements, deadline, InFlightFetches.Wait.WRITTEN);
+  }
+
+  private long ensure(Collection<Placement> placements, Instant deadline, InFlightFetches.Wait wait)
+      throws IOException {
     Map<ChunkDigest, SlabLocation> where = new HashMap<>();
     List<ChunkRef> missing = new ArrayList<>();
     for (Placement p : placements) {
@@ -132,14 +146,32 @@ public final class ChunkSupply implements SlabFiller {
     LongAdder bytes = new LongAdder();
     inflight.ensure(
         missing,
-        d -> db.lookup(d).map(Placement::present).orElse(false),
+        d -> {
+          boolean present = db.lookup(d).map(Placement::present).orElse(false);
+          if (present) {
+            presence.add(where.get(d)); // committed meanwhile by an earlier caller
+          }
+          return present;
+        },
         src,
         c -> {
           slabs.write(where.get(c.digest()), c);
           bytes.add(c.length());
         },
-        stored -> commit(stored, where),
-        deadline);
+        stored -> {
+          try {
+            commit(stored, where);
+          } catch (IOException e) {
+            log.warn(
+                "commit of {} chunks failed (they stay unrecorded and are fetched again when"
+                    + " read): {}",
+                stored.size(),
+                e.getMessage());
+            throw e;
+          }
+        },
+        deadline,
+        wait);
     return bytes.sum();
   }
 
@@ -260,7 +292,7 @@ public final class ChunkSupply implements SlabFiller {
     }
     readAhead(need.getLast().location());
     try {
-      ensure(need, deadline);
+      ensureReadable(need, deadline);
       sourceDown = false;
     } catch (IOException e) {
       long t = System.nanoTime();
@@ -272,10 +304,6 @@ public final class ChunkSupply implements SlabFiller {
         sourceDown = true;
       }
       throw e;
-    }
-    // Chunks another caller committed are present too (ensure waited for them).
-    for (Placement p : need) {
-      presence.add(p.location());
     }
   }
 
@@ -322,7 +350,7 @@ public final class ChunkSupply implements SlabFiller {
     }
     readAheadChunks.add(next.size());
     Instant deadline = Instant.now().plus(fillTimeout);
-    // One ensure per chunk: each is committed (and its reader released) as soon as it arrives,
+    // One ensure per chunk: each is written (and its reader released) as soon as it arrives,
     // not when the slowest chunk of the window does. The source bounds the concurrency.
     for (Placement p : next) {
       Thread.ofVirtual()
@@ -330,7 +358,7 @@ public final class ChunkSupply implements SlabFiller {
           .start(
               () -> {
                 try {
-                  ensure(List.of(p), deadline);
+                  ensureReadable(List.of(p), deadline);
                 } catch (IOException | RuntimeException e) {
                   log.debug("read-ahead of {} failed: {}", p.digest().hex(), e.toString());
                 }
