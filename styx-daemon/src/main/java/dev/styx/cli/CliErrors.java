@@ -1,6 +1,8 @@
 package dev.styx.cli;
 
 import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -13,12 +15,31 @@ import picocli.CommandLine.ParseResult;
 final class CliErrors implements IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parsed) {
-    Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
-    String what = t instanceof IOException ? "" : t.getClass().getSimpleName() + ": ";
-    cl.getErr().println("styx " + cl.getCommandName() + ": " + what + t.getMessage());
+    PrintWriter err = cl.getErr();
+    err.println(line(cl.getCommandName(), ex));
     if (System.getenv("STYX_DEBUG") != null) {
-      t.printStackTrace(cl.getErr());
+      cause(ex).printStackTrace(err);
     }
     return 1;
+  }
+
+  /** The same report for commands parsed without picocli ({@code styx nar}); returns 1. */
+  static int report(String command, Exception ex, PrintStream err) {
+    err.println(line(command, ex));
+    if (System.getenv("STYX_DEBUG") != null) {
+      cause(ex).printStackTrace(err);
+    }
+    err.flush();
+    return 1;
+  }
+
+  private static Throwable cause(Exception ex) {
+    return ex instanceof UncheckedIOException u ? u.getCause() : ex;
+  }
+
+  private static String line(String command, Exception ex) {
+    Throwable t = cause(ex);
+    String what = t instanceof IOException ? "" : t.getClass().getSimpleName() + ": ";
+    return "styx " + command + ": " + what + t.getMessage();
   }
 }

@@ -1,8 +1,12 @@
 package dev.styx.cli;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** The {@code styx} command line: one binary, subcommand groups per domain. */
 @Command(
@@ -59,13 +63,13 @@ public final class Styx implements Runnable {
     String first = args.length > 0 ? args[0] : "";
     Class<?> only = null;
     for (Class<?> group : GROUPS) {
-      if (group.getAnnotation(Command.class).name().equals(first)) {
+      if (name(group).equals(first)) {
         only = group;
       }
     }
     for (Class<?> group : GROUPS) {
       if (only == null || group == only) {
-        cl.addSubcommand(new CommandLine(group));
+        cl.addSubcommand(group == NarCommand.class ? narCommandLine() : new CommandLine(group));
       }
     }
     // Descriptions are written as lines of up to ~100 columns; at picocli's default 80 they
@@ -75,7 +79,45 @@ public final class Styx implements Runnable {
     return cl;
   }
 
-  public static void main(String[] args) {
-    System.exit(commandLine(args).execute(args));
+  /**
+   * The hand-parsed {@code nar} group as a picocli command that hands its raw arguments to {@link
+   * NarCommand#run}: listed in {@code styx --help} with its first description line, and {@code styx
+   * help nar} prints {@link NarCommand#usage()}.
+   */
+  private static CommandLine narCommandLine() {
+    PositionalParamSpec rest =
+        PositionalParamSpec.builder()
+            .paramLabel("ARGS")
+            .arity("0..*")
+            .type(String[].class)
+            .hidden(true)
+            .build();
+    Callable<Integer> call =
+        () -> {
+          String[] a = rest.getValue();
+          return NarCommand.run(a == null ? new String[0] : a);
+        };
+    CommandSpec spec =
+        CommandSpec.wrapWithoutInspection(call).name(NarCommand.NAME).addPositional(rest);
+    spec.usageMessage()
+        .description(NarCommand.DESCRIPTION.toArray(new String[0]))
+        .sectionKeys(List.of("styxNar"))
+        .sectionMap(Map.of("styxNar", help -> NarCommand.usage()));
+    CommandLine cl = new CommandLine(spec);
+    // Everything after "nar" is NarCommand's, options and "--" included.
+    cl.setUnmatchedOptionsArePositionalParams(true);
+    cl.setStopAtPositional(true);
+    cl.setEndOfOptionsDelimiter("\0");
+    return cl;
+  }
+
+  private static String name(Class<?> group) {
+    // NarCommand is parsed by hand (start-up time), so it has no @Command annotation.
+    return group == NarCommand.class ? NarCommand.NAME : group.getAnnotation(Command.class).name();
+  }
+
+  /** Runs a command line (also the jar's entry point, {@link StyxMain}, whose logic this is). */
+  public static void main(String[] args) throws java.io.IOException {
+    StyxMain.main(args);
   }
 }
