@@ -2,6 +2,7 @@ package dev.styx.daemon;
 
 import dev.styx.kernel.Backend;
 import dev.styx.kernel.EagerBackend;
+import dev.styx.kernel.SyscallException;
 import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.cachefiles.CachefilesBackend;
 import dev.styx.kernel.cachefiles.CachefilesOptions;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Backends {
   private static final Logger log = LoggerFactory.getLogger(Backends.class);
+  private static final Duration HOLDER_WAIT = Duration.ofSeconds(30);
+  private static final int ENOENT = 2;
+  private static final int ECONNREFUSED = 111;
 
   private Backends() {}
 
@@ -105,8 +110,11 @@ public final class Backends {
 
   private static Backend fanotify(DaemonConfig config) throws IOException {
     slabDir(config);
-    return FanotifyBackend.create(
-        config.slabDir(), config.fdHolder(), config.allowNoFdStore(), config.fanotifyDeadline());
+    FdStore store =
+        config.fdHolder() != null
+            ? connectHolder(config.fdHolder())
+            : FdStore.detect(null).orElse(null);
+    return new FanotifyBackend(fanotifyOptions(config), store);
   }
 
   // What FanotifyBackend.create uses, for the store auto already holds.
@@ -128,9 +136,44 @@ public final class Backends {
    */
   private static FdStore fdStore(DaemonConfig config) throws IOException {
     if (config.fdHolder() != null) {
-      return FdStore.detect(config.fdHolder()).orElseThrow();
+      return connectHolder(config.fdHolder());
     }
     return CachefilesBackend.defaultFdStore();
+  }
+
+  /**
+   * Connects to the holder at {@code socket}, waiting up to {@link #HOLDER_WAIT} while it is not
+   * listening yet (no socket file, or connection refused): a holder started alongside the daemon
+   * must not lose a race with it.
+   */
+  static FdStore connectHolder(Path socket) throws IOException {
+    long until = System.nanoTime() + HOLDER_WAIT.toNanos();
+    boolean told = false;
+    while (true) {
+      try {
+        return HolderFdStore.connect(socket);
+      } catch (IOException e) {
+        boolean notYet =
+            e.getCause() instanceof SyscallException s
+                && (s.errno() == ENOENT || s.errno() == ECONNREFUSED);
+        if (!notYet || System.nanoTime() - until > 0) {
+          throw e;
+        }
+        if (!told) {
+          log.info(
+              "fd holder at {} not listening yet; waiting up to {} s",
+              socket,
+              HOLDER_WAIT.toSeconds());
+          told = true;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   // Fds a holder sent are this process's own copies (the holder keeps its originals); systemd's

@@ -10,12 +10,14 @@ import dev.styx.kernel.EagerBackend;
 import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.cachefiles.CachefilesBackend;
 import dev.styx.kernel.fanotify.FanotifyBackend;
+import dev.styx.kernel.fdstore.FdStore;
 import dev.styx.kernel.fdstore.HolderFdStore;
 import dev.styx.testing.Tiers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +98,35 @@ class BackendsTest {
               EagerBackend.class, b, "without the holder the held fd is not seen: no cachefiles");
         }
       }
+    }
+  }
+
+  /** A daemon started together with its holder waits for the holder's socket instead of failing. */
+  @Test
+  void waitsForAHolderStartedAlongside() throws Exception {
+    Tiers.requireRoot();
+    Path sock = tmp.resolve("late.sock");
+    CompletableFuture<FanotifyDaemonTest.Holder> late = new CompletableFuture<>();
+    Thread starter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(700);
+                    late.complete(new FanotifyDaemonTest.Holder(sock));
+                  } catch (Exception e) {
+                    late.completeExceptionally(e);
+                  }
+                });
+    long t0 = System.nanoTime();
+    try (FdStore store = Backends.connectHolder(sock)) {
+      long waited = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(waited >= 600, "connected after " + waited + " ms, before the holder was bound");
+      assertTrue(store.describe().contains("late.sock"), store.describe());
+      assertTrue(store.untaken().isEmpty());
+    } finally {
+      starter.join();
+      late.join().close();
     }
   }
 }

@@ -36,27 +36,38 @@ import org.slf4j.LoggerFactory;
  *       file fills exactly its blob range; every file reads back equal to its source.
  *   <li>share: a second image over the same slab in the same domain reads everything with no fill.
  *   <li>perf: local reads through the mount vs reading the slab's cache file directly.
- *   <li>restart: the daemon (a child JVM) is SIGKILLed mid-fill with the devnode in the fd holder;
- *       a new daemon restores and the blocked reader completes with the right bytes.
- *   <li>no holder: the same kill without the holder: the reader gets EIO, never wrong data.
+ *   <li>restart (with {@code --restart}): the daemon (a child JVM) is SIGKILLed mid-fill with the
+ *       devnode in the fd holder; a new daemon restores and the blocked reader completes with the
+ *       right bytes.
+ *   <li>no holder (with {@code --restart}): the same kill without the holder: the reader gets an
+ *       error, never wrong data.
  * </ol>
  *
- * <p>Args: {@code [--cache DIR] [--work DIR] [--perf-mib N]}.
+ * <p>The last two are the backend-level form of what {@code scripts/vm/e2e-cachefiles.sh} checks
+ * through the full daemon, {@code styx fd-holder} and real store paths; {@code scripts/vm-test}
+ * runs them here only when it skips that end to end (three child JVM starts cost ~45 s of TCG).
+ *
+ * <p>Args: {@code [--cache DIR] [--work DIR] [--perf-mib N] [--restart]}.
  */
 public final class CachefilesVmHarness {
+  /** Rounds of the warm-read comparison (both sides per round). */
+  private static final int PERF_ROUNDS = 11;
+
   private int passed;
   private int failed;
   private final Path cacheRoot;
   private final Path work;
   private final int perfMib;
+  private final boolean restart;
   private final List<Process> children = new ArrayList<>();
   private final List<String> numbers = new ArrayList<>();
   private CachefilesFixture fx;
 
-  private CachefilesVmHarness(Path cacheRoot, Path work, int perfMib) {
+  private CachefilesVmHarness(Path cacheRoot, Path work, int perfMib, boolean restart) {
     this.cacheRoot = cacheRoot;
     this.work = work;
     this.perfMib = perfMib;
+    this.restart = restart;
   }
 
   public static void main(String[] args) throws Exception {
@@ -65,11 +76,19 @@ public final class CachefilesVmHarness {
     Path cache = Path.of("/mnt/cache");
     Path work = Path.of("/tmp/styx-vm");
     int perf = 32;
-    for (int i = 0; i + 1 < args.length; i += 2) {
+    boolean restart = false;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--restart")) {
+        restart = true;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("option " + args[i] + " needs a value");
+      }
       switch (args[i]) {
-        case "--cache" -> cache = Path.of(args[i + 1]);
-        case "--work" -> work = Path.of(args[i + 1]);
-        case "--perf-mib" -> perf = Integer.parseInt(args[i + 1]);
+        case "--cache" -> cache = Path.of(args[++i]);
+        case "--work" -> work = Path.of(args[++i]);
+        case "--perf-mib" -> perf = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -78,7 +97,7 @@ public final class CachefilesVmHarness {
             + Files.readString(Path.of("/proc/uptime")).split(" ")[0]
             + " s");
     long t0 = System.nanoTime();
-    CachefilesVmHarness h = new CachefilesVmHarness(cache, work, perf);
+    CachefilesVmHarness h = new CachefilesVmHarness(cache, work, perf, restart);
     try {
       h.runAll();
     } finally {
@@ -99,8 +118,14 @@ public final class CachefilesVmHarness {
     System.out.printf("fixture built in %.1f s%n", (System.nanoTime() - t) / 1e9);
     scenario("probe", this::probe);
     scenario("serve+share+perf", this::serveSharePerf);
-    scenario("restart with the devnode held", this::restartHeld);
-    scenario("crash without the devnode held", this::crashNotHeld);
+    if (restart) {
+      scenario("restart with the devnode held", this::restartHeld);
+      scenario("crash without the devnode held", this::crashNotHeld);
+    } else {
+      System.out.println(
+          "== restart / crash scenarios: left to the daemon end to end (e2e-cachefiles.sh);"
+              + " --restart runs them here too");
+    }
   }
 
   private interface Scenario {
@@ -300,36 +325,65 @@ public final class CachefilesVmHarness {
 
   /**
    * Reads perf.bin through the mount and the same bytes from the slab's cache file (the data
-   * present locally in both cases), each after dropping the page cache, best of seven.
+   * present locally in both cases), each after dropping the page cache. TCG on a shared host is
+   * noisy, so: {@link #PERF_ROUNDS} rounds, both sides in each, the side going first alternating;
+   * the budget is checked on best vs best (the least disturbed run of each side), and the median of
+   * the per-round ratios (neighbouring runs see the same host load) is printed next to it.
    */
   private void perf(Path mnt, Path cacheFile) throws IOException {
     long[] r = fx.range("perf.bin");
     long size = fx.files.get("perf.bin").length;
-    double bestMount = 0;
-    double bestDirect = 0;
+    double[] mount = new double[PERF_ROUNDS];
+    double[] direct = new double[PERF_ROUNDS];
     double bestMountHot = 0;
     double bestDirectHot = 0;
-    // Best of seven alternating rounds: TCG on a shared host is noisy.
-    for (int i = 0; i < 7; i++) {
-      dropCaches();
-      bestMount = Math.max(bestMount, readRate(mnt.resolve("perf.bin"), 0, size));
-      bestMountHot = Math.max(bestMountHot, readRate(mnt.resolve("perf.bin"), 0, size));
-      dropCaches();
-      bestDirect = Math.max(bestDirect, readRate(cacheFile, r[0], size));
-      bestDirectHot = Math.max(bestDirectHot, readRate(cacheFile, r[0], size));
+    for (int i = 0; i < PERF_ROUNDS; i++) {
+      for (int side = 0; side < 2; side++) {
+        boolean viaMount = (side == 0) == (i % 2 == 0);
+        Path f = viaMount ? mnt.resolve("perf.bin") : cacheFile;
+        long off = viaMount ? 0 : r[0];
+        dropCaches();
+        double warm = readRate(f, off, size);
+        double hot = readRate(f, off, size);
+        if (viaMount) {
+          mount[i] = warm;
+          bestMountHot = Math.max(bestMountHot, hot);
+        } else {
+          direct[i] = warm;
+          bestDirectHot = Math.max(bestDirectHot, hot);
+        }
+      }
     }
+    double bestMount = Arrays.stream(mount).max().orElseThrow();
+    double bestDirect = Arrays.stream(direct).max().orElseThrow();
+    double[] paired = new double[PERF_ROUNDS];
+    for (int i = 0; i < PERF_ROUNDS; i++) {
+      paired[i] = mount[i] / direct[i];
+    }
+    Arrays.sort(paired);
     double ratio = bestMount / bestDirect;
     numbers.add(
         String.format(
-            "warm (local, page cache dropped) %d MiB: mount %.0f MB/s, slab"
-                + " cache file %.0f MB/s, ratio %.2f (target >= 0.85)",
-            size >> 20, bestMount / 1e6, bestDirect / 1e6, ratio));
+            "warm (local, page cache dropped) %d MiB, best of %d alternating rounds: mount %.0f"
+                + " MB/s, slab cache file %.0f MB/s, ratio %.2f (target >= 0.85); per-round"
+                + " ratios median %.2f, range %.2f-%.2f",
+            size >> 20,
+            PERF_ROUNDS,
+            bestMount / 1e6,
+            bestDirect / 1e6,
+            ratio,
+            paired[PERF_ROUNDS / 2],
+            paired[0],
+            paired[PERF_ROUNDS - 1]));
     numbers.add(
         String.format(
             "hot (page cache) %d MiB: mount %.0f MB/s, slab cache file %.0f" + " MB/s, ratio %.2f",
             size >> 20, bestMountHot / 1e6, bestDirectHot / 1e6, bestMountHot / bestDirectHot));
     check(
-        String.format("warm reads through the mount >= 0.85x the slab cache file (%.2f)", ratio),
+        String.format(
+            "warm reads through the mount >= 0.85x the slab cache file (best vs best %.2f, median"
+                + " per round %.2f)",
+            ratio, paired[PERF_ROUNDS / 2]),
         ratio >= 0.85,
         ratio);
     // How the mount's read-ahead window (the backend sets it; kernel default 128 KiB) matters.
