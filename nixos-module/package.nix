@@ -12,9 +12,11 @@ maven.buildMavenPackage {
   nativeBuildInputs = [ makeWrapper ];
   installPhase = ''
     install -Dm644 styx-daemon/target/styx.jar $out/share/styx/styx.jar
+    # As scripts/styx: JVM warnings to stderr (never into a NAR on stdout); no --add-opens or
+    # --enable-native-access here, the jar's manifest carries them for -jar (on the command line
+    # they would turn off CDS's archived module graph).
     makeWrapper ${jdk21_headless}/bin/java $out/bin/styx \
-      --add-flags "--enable-native-access=ALL-UNNAMED" \
-      --add-flags "--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED" \
+      --add-flags "-Xlog:disable -Xlog:all=warning:stderr" \
       --add-flags "-jar $out/share/styx/styx.jar"
   '';
   meta = {
