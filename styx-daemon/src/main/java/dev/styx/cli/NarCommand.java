@@ -20,9 +20,10 @@ import java.util.List;
  * <p>Parsed by hand, not by picocli: these commands are scripted like {@code nix-store --dump} and
  * picocli's annotation model (reflection, proxies, ~1,500 classes) costs more JVM start-up than a
  * whole JDK dump takes (issue 2 budget: the CLI within 1.5x of nix-store). {@link StyxMain#main}
- * calls {@link #run} before touching picocli; {@link #picocliSpec} registers the group in the
- * picocli tree as a pass-through so {@code styx --help}, {@code styx help nar} and in-process
- * callers see it too. Both paths run the same parser.
+ * calls {@link #run} before touching picocli, and nothing here names a picocli type (so the AOT
+ * cache of this path holds none). {@link Styx} registers the group in the picocli tree as a
+ * pass-through to {@link #run}, so {@code styx --help}, {@code styx help nar} and in-process
+ * callers see it too: both paths run the same parser.
  */
 final class NarCommand {
   static final String NAME = "nar";
