@@ -160,7 +160,8 @@ java daemon --cache-dir "$w/d" --socket "$w/sock" --backend auto \
 dpid=$!
 # gone PID...: every reader has exited (a zombie not yet waited for counts).
 gone() { for p in "$@"; do [ -d "/proc/$p" ] && [ "$(state "$p")" != Z ] && return 1; done; return 0; }
-waitfor 150 "readers done after the restart" gone $rd1 $rd2 $rd3
+# Killed if they never finish: `wait` must not hang the tier (they sleep killable).
+waitfor 150 "readers done after the restart" gone $rd1 $rd2 $rd3 || kill -KILL $rd1 $rd2 $rd3 2>/dev/null
 wait $rd1; e1=$?; wait $rd2; e2=$?; wait $rd3; e3=$?
 echo "   (readers done $(since "$tk") s after the SIGKILL; daemon 2 started meanwhile)"
 grep -q "backend auto: cachefiles (the fd holder at .* holds the /dev/cachefiles fd" "$w/daemon2.log" &&
@@ -218,7 +219,7 @@ cat "/mnt/e2e/$r3/$big3" >"$w/r4.out" 2>"$w/r4.err" & rd4=$!
 waitfor 60 "no-holder reader blocked on missing data" blocked $rd4
 sleep 1
 kill -KILL "$dpid"; wait "$dpid" 2>/dev/null; dpid=
-waitfor 30 "no-holder reader ends after the SIGKILL" gone $rd4
+waitfor 30 "no-holder reader ends after the SIGKILL" gone $rd4 || kill -KILL $rd4 2>/dev/null
 wait $rd4; e4=$?
 kill -CONT "$mpid"
 sz=$(stat -c %s "$w/r4.out"); full=$(stat -c %s "/nix/store/$r3/$big3")
