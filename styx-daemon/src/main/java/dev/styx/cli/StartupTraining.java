@@ -11,16 +11,14 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
- * Training runs for the JDK's AOT cache (JEP 483/515). {@code scripts/styx} records one cache per
- * profile, once per build, with {@code java -XX:AOTCacheOutput=FILE -Dstyx.startupTraining=PROFILE
- * -jar styx.jar > /dev/null}, and then starts commands with {@code -XX:AOTCache=FILE}: the classes
- * (loaded and linked) and method profiles of their start-up are then ready. The runs are the real
- * command paths, in-process, on the running JDK's own files (always present, a real tree).
- *
- * <p>Profiles: {@code nar} is the picocli-free path ({@code styx nar ...}, {@code --version}) and
- * holds nothing else, since every class in an AOT cache is loaded at start-up (a cache of the whole
- * CLI costs {@code nar dump} ~10 ms); {@code cli} is picocli's help of every group, for the other
- * commands. The caller's stdout must be /dev/null (NAR dumps go there).
+ * The training run for the JDK's AOT cache (JEP 483) of the picocli-free path ({@code styx nar
+ * ...}, {@code --version}). {@code scripts/styx} records it once per build with {@code java
+ * -XX:AOTCacheOutput=FILE -Dstyx.startupTraining=nar -cp styx.jar dev.styx.cli.StyxMain >
+ * /dev/null} and starts those commands with {@code -XX:AOTCache=FILE}: their classes (loaded and
+ * linked) are then ready at start-up. It runs the real command paths, in-process, on the running
+ * JDK's own files (always present, a real tree), and nothing else: every class in an AOT cache is
+ * loaded at start-up, so a cache of the whole CLI would slow {@code nar dump} (~10 ms). The
+ * caller's stdout must be /dev/null (the NAR dumps go there).
  */
 public final class StartupTraining {
   private StartupTraining() {}
@@ -30,11 +28,10 @@ public final class StartupTraining {
 
   /** Runs the training of {@code profile}; throws if any command failed, so no cache is kept. */
   static void run(String profile) throws IOException {
-    switch (profile) {
-      case "nar" -> nar();
-      case "cli" -> check(StyxMain.run("--help"));
-      default -> throw new IllegalArgumentException("unknown training profile '" + profile + "'");
+    if (!profile.equals("nar")) {
+      throw new IllegalArgumentException("unknown training profile '" + profile + "'");
     }
+    nar();
   }
 
   private static void nar() throws IOException {
@@ -43,8 +40,8 @@ public final class StartupTraining {
     Path tmp = Files.createTempDirectory("styx-aot-training");
     InputStream stdin = System.in;
     try {
-      // Hot enough for the profiles to mean something; dumping to /dev/null costs ~10 ms warm.
-      for (int i = 0; i < 12; i++) {
+      // A few rounds, so lazily resolved call sites and lambdas of the path are all resolved.
+      for (int i = 0; i < 3; i++) {
         check(StyxMain.run("nar", "dump", jdk.toString()));
       }
       Path nar = tmp.resolve("conf.nar");

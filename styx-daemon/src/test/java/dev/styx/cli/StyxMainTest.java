@@ -2,6 +2,7 @@ package dev.styx.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.testing.GeneratedTree;
@@ -118,6 +119,38 @@ class StyxMainTest {
     CliRun notNar = main(new byte[] {1, 2, 3}, "nar", "ls", "-");
     assertEquals(1, notNar.exitCode());
     assertEquals(1, notNar.stderr().strip().lines().count(), notNar.stderr());
+  }
+
+  @Test
+  void startupTrainingRunsEveryNarCommandCleanly() throws Exception {
+    CliStdout.init();
+    PrintStream oldOut = System.out;
+    CountingStream counted = new CountingStream();
+    try {
+      System.setOut(new PrintStream(counted, false));
+      StartupTraining.run("nar");
+    } finally {
+      System.setOut(oldOut);
+    }
+    // Three dumps of this JDK went to stdout, then hashes, listings and help.
+    long jdkNar = dev.styx.nar.NarDump.hash(Path.of(System.getProperty("java.home"))).narSize();
+    assertTrue(counted.n > 3 * jdkNar, counted.n + " bytes");
+    assertThrows(IllegalArgumentException.class, () -> StartupTraining.run("everything"));
+  }
+
+  /** Counts and drops bytes. */
+  private static final class CountingStream extends java.io.OutputStream {
+    long n;
+
+    @Override
+    public void write(int b) {
+      n++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      n += len;
+    }
   }
 
   @Test
