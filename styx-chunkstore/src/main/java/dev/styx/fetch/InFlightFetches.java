@@ -68,6 +68,11 @@ public final class InFlightFetches {
     void commit(Collection<ChunkDigest> stored) throws IOException;
   }
 
+  /** Whether a fetch of {@code d} is under way (claimed and not yet committed). */
+  public boolean claimed(ChunkDigest d) {
+    return claims.containsKey(d);
+  }
+
   /** Number of chunks being fetched right now. */
   public int inFlight() {
     return claims.size();

@@ -20,6 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -36,7 +41,7 @@ import java.util.function.Supplier;
  * ({@link #MAX_READ_AHEAD_CHUNKS} chunks) for a file read sequentially. Presence is mirrored in
  * memory so warm reads are answered without I/O.
  */
-public final class ChunkSupply implements SlabFiller {
+public final class ChunkSupply implements SlabFiller, AutoCloseable {
   /** Read-ahead bound, in bytes of chunk data beyond the requested range (same file only). */
   public static final long READ_AHEAD_BYTES = 1 << 20;
 
@@ -78,12 +83,26 @@ public final class ChunkSupply implements SlabFiller {
 
   private volatile boolean sourceDown;
 
+  /**
+   * Platform threads for the native calls of the fill path: a virtual thread inside a native call
+   * (pwrite, fdatasync through jnr-ffi) pins its carrier, and with one carrier per core a few slow
+   * writes or syncs would stall every other virtual thread (HTTP reads, kernel event fills).
+   */
+  private final ExecutorService slabWriters =
+      Executors.newFixedThreadPool(
+          Math.max(2, Runtime.getRuntime().availableProcessors()),
+          Thread.ofPlatform().name("slab-write-", 0).daemon(true).factory());
+
+  private final Thread committer;
+  private volatile boolean closed;
+
   public ChunkSupply(
       StyxDb db, SlabStore slabs, Supplier<ChunkSource> source, Duration fillTimeout) {
     this.db = db;
     this.slabs = slabs;
     this.source = source;
     this.fillTimeout = fillTimeout;
+    this.committer = Thread.ofPlatform().name("slab-commit").daemon(true).start(this::commitLoop);
   }
 
   public InFlightFetches inflight() {
@@ -119,7 +138,8 @@ public final class ChunkSupply implements SlabFiller {
   /**
    * Ensures every placed chunk is at least written to its slab, readable through the page cache;
    * commits run in the background (a kernel read waiting on a fill need not wait for fdatasync).
-   * In-memory presence, which lets later reads through without a fill, is set only by the commit.
+   * In-memory presence, which lets later reads through without a fill, is set as each chunk is
+   * written and taken back if its commit fails; the database records only committed chunks.
    */
   long ensureReadable(Collection<Placement> placements, Instant deadline) throws IOException {
     return ensure(placements, deadline, InFlightFetches.Wait.WRITTEN);
@@ -155,8 +175,12 @@ public final class ChunkSupply implements SlabFiller {
         },
         src,
         c -> {
-          slabs.write(where.get(c.digest()), c);
+          SlabLocation l = where.get(c.digest());
+          writeChunk(l, c);
           bytes.add(c.length());
+          if (wait == InFlightFetches.Wait.WRITTEN) {
+            presence.add(l); // readable now; removed again if its commit fails
+          }
         },
         stored -> {
           try {
@@ -176,25 +200,14 @@ public final class ChunkSupply implements SlabFiller {
   }
 
   /** Chunks written and waiting for a group commit. */
-  private static final class PendingCommit {
-    final Map<ChunkDigest, SlabLocation> chunks;
-    volatile boolean done;
-    volatile IOException failure;
+  private record PendingCommit(
+      Map<ChunkDigest, SlabLocation> chunks, CompletableFuture<Void> done) {}
 
-    PendingCommit(Map<ChunkDigest, SlabLocation> chunks) {
-      this.chunks = chunks;
-    }
-  }
-
-  private final java.util.concurrent.ConcurrentLinkedQueue<PendingCommit> commitQueue =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.locks.ReentrantLock commitLock =
-      new java.util.concurrent.locks.ReentrantLock();
+  private final LinkedBlockingQueue<PendingCommit> commitQueue = new LinkedBlockingQueue<>();
 
   /**
-   * Group commit: whoever holds the lock makes every queued write durable with one fdatasync per
-   * slab and one database transaction, so concurrent lazy fills (one chunk each) do not queue up
-   * behind a sync apiece.
+   * Makes written chunks durable and records them present: queues them for the committer thread and
+   * waits (a virtual caller parks, it does not pin its carrier).
    */
   private void commit(Collection<ChunkDigest> stored, Map<ChunkDigest, SlabLocation> where)
       throws IOException {
@@ -202,45 +215,110 @@ public final class ChunkSupply implements SlabFiller {
     for (ChunkDigest d : stored) {
       mine.put(d, where.get(d));
     }
-    PendingCommit me = new PendingCommit(mine);
+    PendingCommit me = new PendingCommit(mine, new CompletableFuture<>());
+    if (closed) {
+      throw new IOException("chunk supply closed");
+    }
     commitQueue.add(me);
-    commitLock.lock();
-    try {
-      if (!me.done) {
-        List<PendingCommit> batch = new ArrayList<>();
-        for (PendingCommit p; (p = commitQueue.poll()) != null; ) {
-          batch.add(p);
-        }
-        Set<Integer> ids = new HashSet<>();
-        List<ChunkDigest> all = new ArrayList<>();
-        for (PendingCommit p : batch) {
-          for (Map.Entry<ChunkDigest, SlabLocation> e : p.chunks.entrySet()) {
-            ids.add(e.getValue().slab());
-            all.add(e.getKey());
-          }
-        }
-        IOException failure = null;
-        try {
-          slabs.sync(ids);
-          db.markPresent(all);
-          for (PendingCommit p : batch) {
-            for (SlabLocation l : p.chunks.values()) {
-              presence.add(l);
-            }
-          }
-        } catch (IOException e) {
-          failure = e;
-        }
-        for (PendingCommit p : batch) {
-          p.failure = failure;
-          p.done = true;
+    await(me.done, "commit");
+  }
+
+  /**
+   * The committer thread's loop. Group commit: everything queued is made durable with one fdatasync
+   * per slab and one database transaction, so concurrent lazy fills (one chunk each) do not pay a
+   * sync apiece; while one group commits, the next one gathers.
+   */
+  private void commitLoop() {
+    List<PendingCommit> batch = new ArrayList<>();
+    while (true) {
+      try {
+        batch.add(commitQueue.take());
+      } catch (InterruptedException e) {
+        break;
+      }
+      commitQueue.drainTo(batch);
+      Set<Integer> ids = new HashSet<>();
+      List<ChunkDigest> all = new ArrayList<>();
+      for (PendingCommit p : batch) {
+        for (Map.Entry<ChunkDigest, SlabLocation> e : p.chunks().entrySet()) {
+          ids.add(e.getValue().slab());
+          all.add(e.getKey());
         }
       }
-    } finally {
-      commitLock.unlock();
+      try {
+        slabs.sync(ids);
+        db.markPresent(all);
+        for (PendingCommit p : batch) {
+          for (SlabLocation l : p.chunks().values()) {
+            presence.add(l);
+          }
+        }
+        batch.forEach(p -> p.done().complete(null));
+      } catch (IOException | RuntimeException e) {
+        for (PendingCommit p : batch) {
+          for (SlabLocation l : p.chunks().values()) {
+            presence.remove(l);
+          }
+        }
+        IOException io =
+            new IOException("commit of " + all.size() + " chunks failed: " + e.getMessage(), e);
+        batch.forEach(p -> p.done().completeExceptionally(io));
+      }
+      batch.clear();
     }
-    if (me.failure != null) {
-      throw new IOException("commit failed: " + me.failure.getMessage(), me.failure);
+    IOException closing = new IOException("chunk supply closed before the commit");
+    for (PendingCommit p; (p = commitQueue.poll()) != null; ) {
+      p.done().completeExceptionally(closing);
+    }
+  }
+
+  /** Writes a verified chunk on a slab-write thread (see {@link #slabWriters}) and waits. */
+  private void writeChunk(SlabLocation l, dev.styx.slab.VerifiedChunk c) throws IOException {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    try {
+      slabWriters.execute(
+          () -> {
+            try {
+              slabs.write(l, c);
+              f.complete(null);
+            } catch (Throwable t) {
+              f.completeExceptionally(t);
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IOException("chunk supply closed", e);
+    }
+    await(f, "slab write");
+  }
+
+  private static void await(CompletableFuture<Void> f, String what) throws IOException {
+    try {
+      f.get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IOException(what + " failed: " + c, c);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted waiting for the " + what);
+    }
+  }
+
+  /** Stops the committer and slab-write threads; commits still queued fail. */
+  @Override
+  public void close() {
+    closed = true;
+    committer.interrupt();
+    slabWriters.shutdown();
+    try {
+      committer.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -341,7 +419,8 @@ public final class ChunkSupply implements SlabFiller {
     for (int i = range[0]; i < range[1]; i++) {
       Placement p = run.get(i);
       SlabLocation l = p.location();
-      if (!presence.covers(l.slab(), l.offset(), l.length())) {
+      // Chunks being fetched already need no second thread waiting for them.
+      if (!presence.covers(l.slab(), l.offset(), l.length()) && !inflight.claimed(p.digest())) {
         next.add(new Placement(p.digest(), l, false));
       }
     }

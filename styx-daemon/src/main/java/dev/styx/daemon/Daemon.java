@@ -93,13 +93,13 @@ public final class Daemon implements AutoCloseable {
       if (api != null) {
         api.close();
       }
+      backend.close();
       if (service != null) {
         service.close();
       }
       if (slabs != null) {
         slabs.close();
       }
-      backend.close();
       db.close();
       throw e;
     }
@@ -137,12 +137,14 @@ public final class Daemon implements AutoCloseable {
     notify.stopping();
     log.info("styx daemon stopping (mounts stay in place)");
     api.close();
-    service.close();
+    // The backend first: once it is closed, fills still running are left unanswered (journaled for
+    // the next daemon) instead of failing against a closed fetch client and answering EIO.
     try {
       backend.close();
     } catch (IOException e) {
       log.warn("backend close: {}", e.toString());
     }
+    service.close();
     try {
       slabs.close();
     } catch (IOException e) {

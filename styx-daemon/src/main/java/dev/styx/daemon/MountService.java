@@ -807,12 +807,13 @@ public final class MountService implements StyxService {
     sb.append(name).append(' ').append(v).append('\n');
   }
 
-  /** Closes network clients (mounts stay). */
+  /** Closes network clients and the chunk supply's threads (mounts stay). */
   public void close() {
     HttpChunkSource s = source;
     if (s != null) {
       s.close();
     }
     manifests.close();
+    supply.close();
   }
 }

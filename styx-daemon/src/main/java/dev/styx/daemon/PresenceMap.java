@@ -5,9 +5,11 @@ import java.util.BitSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which slab blocks hold verified, durable chunk data, in memory: lets a lazy backend answer reads
- * of present data on its event thread without I/O. Filled as chunks are committed or found present
- * in the database; a block missing here only means "ask the database", never "absent".
+ * Which slab blocks hold verified chunk data readers may be let through to, in memory: lets a lazy
+ * backend answer reads of present data on its event thread without I/O. Filled as chunks are
+ * written (before their commit makes them durable: the bytes are in the page cache already) or
+ * found present in the database; emptied for chunks whose commit failed. A block missing here only
+ * means "ask the database", never "absent".
  */
 final class PresenceMap {
   private final ConcurrentHashMap<Integer, BitSet> slabs = new ConcurrentHashMap<>();
@@ -18,6 +20,17 @@ final class PresenceMap {
     int from = Math.toIntExact(loc.block());
     synchronized (b) {
       b.set(from, Math.toIntExact(from + loc.blocks()));
+    }
+  }
+
+  /** Forgets the blocks of {@code loc} (its commit failed: the next read fetches it again). */
+  void remove(SlabLocation loc) {
+    BitSet b = slabs.get(loc.slab());
+    if (b != null) {
+      int from = Math.toIntExact(loc.block());
+      synchronized (b) {
+        b.clear(from, Math.toIntExact(from + loc.blocks()));
+      }
     }
   }
 

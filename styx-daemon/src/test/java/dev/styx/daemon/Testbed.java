@@ -258,6 +258,25 @@ final class Testbed {
     }
   }
 
+  /**
+   * Unmounts everything under {@code dir} and deletes it (benchmarks leave gigabytes of slabs,
+   * chunk stores and caches otherwise). Refuses if a mount is still in place under it.
+   */
+  static void unmountAndDelete(Path dir) throws IOException {
+    unmountAllUnder(dir);
+    String prefix = dir.toAbsolutePath() + "/";
+    for (String mp : MountTable.mountPoints()) {
+      if (mp.startsWith(prefix)) {
+        throw new IOException("not deleting " + dir + ": " + mp + " is still mounted");
+      }
+    }
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    }
+  }
+
   /** The verified manifest of a store path, straight from the manifester. */
   static dev.styx.manifest.Manifest manifest(Manifester m, StorePath p) throws Exception {
     try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
