@@ -21,7 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.lmdbjava.ByteArrayProxy;
 import org.lmdbjava.Cursor;
@@ -63,7 +64,19 @@ public final class StyxDb implements ChunkIndex, AutoCloseable {
   private final Dbi<byte[]> chunks;
   private final Dbi<byte[]> locs;
   private final Dbi<byte[]> slabs;
-  private final ReentrantLock writeLock = new ReentrantLock();
+
+  /**
+   * Runs every write transaction, one at a time. LMDB's writer lock is a mutex owned by the OS
+   * thread that began the transaction; a virtual thread may continue on another carrier after it
+   * blocks (on JDK 24+ also on a contended monitor, e.g. inside Jackson), and a commit from the
+   * wrong OS thread would leave that mutex held and every later write hung. One platform thread
+   * owns all write transactions instead.
+   */
+  private final ExecutorService writer =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("styx-db-write").daemon(true).factory());
+
+  private volatile Thread writerThread;
 
   private StyxDb(Env<byte[]> env) {
     this.env = env;
@@ -435,8 +448,49 @@ public final class StyxDb implements ChunkIndex, AutoCloseable {
     }
   }
 
-  private <T> T write(Function<Txn<byte[]>, T> body) throws IOException {
-    writeLock.lock();
+  /** Runs {@code body} in a write transaction on the writer thread (package-private: tests). */
+  <T> T write(Function<Txn<byte[]>, T> body) throws IOException {
+    if (Thread.currentThread() == writerThread) {
+      return writeHere(body); // a write from inside a write body: already on the owner thread
+    }
+    java.util.concurrent.Future<T> f;
+    try {
+      f = writer.submit(() -> writeHere(body));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IOException("database closed", e);
+    }
+    // Wait for the outcome even if interrupted: the transaction runs to its end either way, and
+    // the caller must not believe a committed write failed.
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return f.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable c = e.getCause();
+          if (c instanceof IOException io) {
+            throw io;
+          }
+          if (c instanceof RuntimeException r) {
+            throw r;
+          }
+          if (c instanceof Error err) {
+            throw err;
+          }
+          throw new IOException("database write failed: " + c, c);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private <T> T writeHere(Function<Txn<byte[]>, T> body) throws IOException {
+    writerThread = Thread.currentThread();
     try (Txn<byte[]> txn = env.txnWrite()) {
       T r = body.apply(txn);
       txn.commit();
@@ -445,18 +499,19 @@ public final class StyxDb implements ChunkIndex, AutoCloseable {
       throw new IOException("database write failed: " + e.getMessage(), e);
     } catch (UncheckedIOException e) {
       throw e.getCause();
-    } finally {
-      writeLock.unlock();
     }
   }
 
   @Override
   public void close() {
-    writeLock.lock();
+    writer.shutdown();
     try {
-      env.close();
-    } finally {
-      writeLock.unlock();
+      if (!writer.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new IllegalStateException("a database write did not finish within 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    env.close();
   }
 }

@@ -86,4 +86,43 @@ class StyxDbTest {
       assertEquals("http://c", db.params().orElseThrow().chunksUrl());
     }
   }
+
+  @Test
+  void writeTransactionsFromVirtualThreadsRunOnOnePlatformThread() throws Exception {
+    // Each body blocks on a contended monitor, which on JDK 24+ unmounts a virtual thread and may
+    // resume it on another carrier: LMDB's writer mutex must never see that.
+    Object contended = new Object();
+    java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try (StyxDb db = StyxDb.open(tmp.resolve("db"));
+        var ex = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        int n = i;
+        fs.add(
+            ex.submit(
+                () -> {
+                  synchronized (contended) {
+                    Thread.sleep(1);
+                  }
+                  db.write(
+                      txn -> {
+                        threads.add(
+                            (Thread.currentThread().isVirtual() ? "virtual " : "")
+                                + Thread.currentThread().getName());
+                        synchronized (contended) {
+                          Thread.onSpinWait();
+                        }
+                        return null;
+                      });
+                  db.place(List.of(ref(1000 + n, 4096)));
+                  return null;
+                }));
+      }
+      for (var f : fs) {
+        f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      assertEquals(java.util.Set.of("styx-db-write"), threads);
+      assertEquals(64L, db.slabUsage().get(0), "64 one-block chunks placed, none lost");
+    }
+  }
 }
