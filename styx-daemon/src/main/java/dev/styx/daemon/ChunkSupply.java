@@ -216,10 +216,12 @@ public final class ChunkSupply implements SlabFiller, AutoCloseable {
       mine.put(d, where.get(d));
     }
     PendingCommit me = new PendingCommit(mine, new CompletableFuture<>());
-    if (closed) {
+    commitQueue.add(me);
+    // Checked after queueing: a close that ran in between may have drained the queue already, and
+    // nobody would complete this commit. If the committer took it, it completes it either way.
+    if (closed && commitQueue.remove(me)) {
       throw new IOException("chunk supply closed");
     }
-    commitQueue.add(me);
     await(me.done, "commit");
   }
 
