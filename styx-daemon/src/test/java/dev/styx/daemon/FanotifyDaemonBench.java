@@ -13,12 +13,7 @@ import dev.styx.sig.NixSecretKey;
 import dev.styx.slab.Placement;
 import dev.styx.slab.SlabLocation;
 import dev.styx.testing.NixCacheFixture;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -30,10 +25,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * {@code scripts/bench-fanotify-daemon}: the issue-6 budgets through the daemon with the fanotify
@@ -122,9 +113,10 @@ public final class FanotifyDaemonBench {
         List<ChunkDigest> chunks = new ArrayList<>(new LinkedHashSet<>(file.digests()));
         long bytes = file.size();
 
-        plainFetch(m.url(), chunks, concurrency); // warms the server's page cache for both sides
+        BenchIo.plainFetch(
+            m.url(), chunks, concurrency); // warms the server's page cache for both sides
         long pc0 = cpuNanos();
-        double plain = plainFetch(m.url(), chunks, concurrency);
+        double plain = BenchIo.plainFetch(m.url(), chunks, concurrency);
         double plainCpu = (cpuNanos() - pc0) / 1e9;
         DaemonConfig cfg =
             new DaemonConfig(
@@ -151,13 +143,13 @@ public final class FanotifyDaemonBench {
           }
           Path target = mp.resolve(file.path().substring(1));
           long w0 = System.nanoTime();
-          long warmed = read(mp.resolve(warmup.path().substring(1)));
+          long warmed = BenchIo.readFiles(List.of(mp.resolve(warmup.path().substring(1))));
           System.out.printf(
               "warm-up: cold read of %.1f MB (another file of the mount) %.2f s%n",
               warmed / 1e6, (System.nanoTime() - w0) / 1e9);
           long c0 = cpuNanos();
           long t0 = System.nanoTime();
-          long got = read(target);
+          long got = BenchIo.readFiles(List.of(target));
           double cold = (System.nanoTime() - t0) / 1e9;
           double coldCpu = (cpuNanos() - c0) / 1e9;
           if (Boolean.getBoolean("styx.bench.marks")) {
@@ -188,16 +180,16 @@ public final class FanotifyDaemonBench {
             Placement p = d.db().lookup(dg).orElseThrow();
             ranges.add(p.location());
           }
-          read(target);
-          readSlab(d, ranges);
+          BenchIo.readFiles(List.of(target));
+          BenchIo.readSlab(d, ranges);
           double bestMount = Double.MAX_VALUE;
           double bestSlab = Double.MAX_VALUE;
           for (int i = 0; i < reps; i++) {
             long t1 = System.nanoTime();
-            read(target);
+            BenchIo.readFiles(List.of(target));
             bestMount = Math.min(bestMount, (System.nanoTime() - t1) / 1e9);
             long t2 = System.nanoTime();
-            readSlab(d, ranges);
+            BenchIo.readSlab(d, ranges);
             bestSlab = Math.min(bestSlab, (System.nanoTime() - t2) / 1e9);
           }
           System.out.printf(
@@ -267,77 +259,9 @@ public final class FanotifyDaemonBench {
     System.exit(0);
   }
 
-  private static double plainFetch(String base, List<ChunkDigest> ds, int n) throws Exception {
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .executor(Executors.newVirtualThreadPerTaskExecutor())
-            .build();
-    Semaphore sem = new Semaphore(n);
-    long t0 = System.nanoTime();
-    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> fs = new ArrayList<>();
-      for (ChunkDigest d : ds) {
-        fs.add(
-            ex.submit(
-                () -> {
-                  sem.acquire();
-                  try {
-                    HttpResponse<byte[]> r =
-                        http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/chunk/" + d.hex())).build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
-                    if (r.statusCode() != 200) {
-                      throw new IOException("HTTP " + r.statusCode());
-                    }
-                  } finally {
-                    sem.release();
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> f : fs) {
-        f.get();
-      }
-    }
-    return (System.nanoTime() - t0) / 1e9;
-  }
-
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
-  }
-
-  private static long read(Path f) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-    long total = 0;
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-      int r;
-      while ((r = ch.read(buf.clear())) > 0) {
-        total += r;
-      }
-    }
-    return total;
-  }
-
-  private static long readSlab(Daemon d, List<SlabLocation> ranges) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-    long total = 0;
-    try (FileChannel ch = FileChannel.open(d.slabs().file(ranges.get(0).slab()))) {
-      for (SlabLocation l : ranges) {
-        buf.clear().limit(l.length());
-        long off = l.offset();
-        while (buf.hasRemaining()) {
-          int r = ch.read(buf, off);
-          if (r <= 0) {
-            throw new IOException("short slab read");
-          }
-          off += r;
-        }
-        total += l.length();
-      }
-    }
-    return total;
   }
 }
