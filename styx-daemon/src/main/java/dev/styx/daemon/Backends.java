@@ -7,7 +7,6 @@ import dev.styx.kernel.Syscalls;
 import dev.styx.kernel.cachefiles.CachefilesBackend;
 import dev.styx.kernel.cachefiles.CachefilesOptions;
 import dev.styx.kernel.fanotify.FanotifyBackend;
-import dev.styx.kernel.fanotify.FanotifyOptions;
 import dev.styx.kernel.fdstore.FdStore;
 import dev.styx.kernel.fdstore.HolderFdStore;
 import java.io.IOException;
@@ -105,7 +104,7 @@ public final class Backends {
         slabDir,
         store == null ? "none" : store.describe(),
         noCachefiles.get());
-    return new FanotifyBackend(fanotifyOptions(config), store);
+    return fanotify(config, store);
   }
 
   private static Backend fanotify(DaemonConfig config) throws IOException {
@@ -114,16 +113,12 @@ public final class Backends {
         config.fdHolder() != null
             ? connectHolder(config.fdHolder())
             : FdStore.detect(null).orElse(null);
-    return new FanotifyBackend(fanotifyOptions(config), store);
+    return fanotify(config, store);
   }
 
-  // What FanotifyBackend.create uses, for the store auto already holds.
-  private static FanotifyOptions fanotifyOptions(DaemonConfig config) {
-    return new FanotifyOptions(
-        config.fanotifyDeadline(),
-        config.slabDir().resolve("fanotify-inflight"),
-        config.allowNoFdStore(),
-        FanotifyOptions.DEFAULT_READ_AHEAD_KB);
+  private static Backend fanotify(DaemonConfig config, FdStore store) {
+    return FanotifyBackend.create(
+        config.slabDir(), store, config.allowNoFdStore(), config.fanotifyDeadline());
   }
 
   private static Backend cachefiles(DaemonConfig config) throws IOException {

@@ -121,14 +121,12 @@ public final class FanotifyBackend implements Backend {
   }
 
   /**
-   * The backend as the daemon runs it: the fd store is the holder at {@code holderSocket} if given,
-   * else systemd's if {@code $NOTIFY_SOCKET} is set; without either, start() refuses unless {@code
-   * allowNoFdStore}. The in-flight journal lives at {@code stateDir/fanotify-inflight}.
+   * The backend as the daemon runs it, keeping its fds in {@code store} (the caller picks it: an fd
+   * holder or systemd); with a null store, start() refuses unless {@code allowNoFdStore}. The
+   * in-flight journal lives at {@code stateDir/fanotify-inflight}.
    */
   public static FanotifyBackend create(
-      Path stateDir, Path holderSocket, boolean allowNoFdStore, java.time.Duration deadline)
-      throws IOException {
-    FdStore store = FdStore.detect(holderSocket).orElse(null);
+      Path stateDir, FdStore store, boolean allowNoFdStore, java.time.Duration deadline) {
     return new FanotifyBackend(
         new FanotifyOptions(
             deadline,
