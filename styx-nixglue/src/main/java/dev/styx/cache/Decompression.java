@@ -30,10 +30,27 @@ final class Decompression {
   }
 
   /**
-   * Set to {@code false} to always use the in-process decoders (tests of the fallback, benches); by
-   * default {@code xz}/{@code zstd} on PATH decode in a child process.
+   * Set to {@code false} to always use the Java decoders (tests of the fallback, benches); by
+   * default xz is decoded by liblzma in process (else an {@code xz} child) and zstd by a {@code
+   * zstd} child when one is on PATH.
    */
   static final String EXTERNAL_PROPERTY = "styx.nar.externalDecoders";
+
+  /**
+   * Set to {@code false} to decode xz with the {@code xz} child instead of liblzma in process
+   * (tests of the child path); liblzma is preferred: same decoder, no pipe.
+   */
+  static final String LIBLZMA_PROPERTY = "styx.nar.liblzma";
+
+  /** liblzma for an xz NAR, if native decoders are enabled and the library loads. */
+  static Optional<LibLzma> liblzma(String compression) {
+    if (!compression.equals("xz")
+        || !Boolean.parseBoolean(System.getProperty(EXTERNAL_PROPERTY, "true"))
+        || !Boolean.parseBoolean(System.getProperty(LIBLZMA_PROPERTY, "true"))) {
+      return Optional.empty();
+    }
+    return LibLzma.get();
+  }
 
   /** The external decoder command for {@code compression}, if enabled and on PATH. */
   static Optional<List<String>> externalCommand(String compression) {
@@ -78,6 +95,11 @@ final class Decompression {
    * names the file in errors.
    */
   static InputStream open(String compression, InputStream raw, String what) throws IOException {
+    Optional<LibLzma> lzma = liblzma(compression);
+    if (lzma.isPresent()) {
+      return new ReadAheadInputStream(
+          new LzmaInputStream(lzma.get(), raw, XZ_MEMORY_LIMIT_KIB * 1024L, what), compression);
+    }
     Optional<List<String>> ext = externalCommand(compression);
     if (ext.isPresent()) {
       return new ReadAheadInputStream(new ExternalDecoderStream(ext.get(), raw, what), compression);

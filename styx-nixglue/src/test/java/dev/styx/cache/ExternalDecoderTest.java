@@ -24,12 +24,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * NARs decoded by {@code xz -dc} / {@code zstd -dc} child processes, against real Nix caches: the
- * same bytes as the in-process decoders, and truncated, corrupt or abandoned streams fail or clean
- * up instead of passing.
+ * NARs decoded by {@code xz -dc} / {@code zstd -dc} child processes (the fallback for xz when
+ * liblzma does not load), against real Nix caches: the same bytes as the in-process decoders, and
+ * truncated, corrupt or abandoned streams fail or clean up instead of passing.
  */
 class ExternalDecoderTest {
   @TempDir Path tmp;
+
+  // xz is decoded by liblzma in process by default (LzmaDecoderTest); these tests are the child's.
+  @org.junit.jupiter.api.BeforeEach
+  void useTheChildForXz() {
+    System.setProperty(Decompression.LIBLZMA_PROPERTY, "false");
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void restore() {
+    System.clearProperty(Decompression.LIBLZMA_PROPERTY);
+  }
 
   private static byte[] readAll(BinaryCacheClient c, NarInfo ni) throws IOException {
     try (InputStream in = c.openNar(ni)) {
