@@ -13,8 +13,17 @@ final class ClientOptions {
       description = "Daemon API socket (default: ${DEFAULT-VALUE}).")
   Path socket;
 
+  @Option(
+      names = "--timeout",
+      defaultValue = "600",
+      paramLabel = "SECONDS",
+      description =
+          "Give up on a daemon that has not answered within this many seconds (default:"
+              + " ${DEFAULT-VALUE}).")
+  long timeoutSeconds;
+
   ApiClient client() {
-    return new ApiClient(socket);
+    return new ApiClient(socket, java.time.Duration.ofSeconds(timeoutSeconds));
   }
 
   /** POSTs and turns a {"Success":false,"Error":...} reply into an exception with that error. */
