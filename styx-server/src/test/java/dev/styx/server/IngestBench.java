@@ -61,6 +61,12 @@ public final class IngestBench {
     for (int r = 0; r < reps; r++) {
       mbps[0][r] = mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores)));
       mbps[1][r] = mbps(narSize, measure(1, narSize, () -> timeIngest(work, none, sp, keys)));
+      if (!XZ_PARTS) {
+        System.out.printf(
+            "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%n",
+            r + 1, cores, mbps[0][r], mbps[1][r], mbps[1][r] / mbps[0][r]);
+        continue;
+      }
       mbps[2][r] =
           mbps(narSize, measure(2, narSize, () -> timeCommand("xz", "-dc", xzFile.toString())));
       mbps[3][r] = mbps(narSize, measure(3, narSize, () -> timeIngest(work, xz, sp, keys)));
@@ -94,6 +100,12 @@ public final class IngestBench {
         "ingest of the uncompressed NAR:                  %7.0f MB/s  ratio of bests %.2fx,"
             + " paired %s (budget >= 0.80x)%n",
         max(mbps[1]), max(mbps[1]) / max(mbps[0]), paired(mbps[1], mbps[0]));
+    if (!XZ_PARTS) {
+      System.out.printf(
+          "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n",
+          CPU[0], CPU[1], Integer.getInteger("styx.bench.level", 3));
+      return;
+    }
     System.out.printf(
         "xz decompression alone (`xz -dc`, liblzma):      %7.0f MB/s of NAR (best of %d)%n",
         max(mbps[2]), reps);
@@ -110,6 +122,9 @@ public final class IngestBench {
             + " xz -dc %.2f, ingest .nar.xz %.2f, Java xz decode %.2f, ingest .nar.xz (Java) %.2f%n",
         CPU[0], CPU[1], CPU[2], CPU[3], CPU[4], CPU[5]);
   }
+
+  /** {@code -Dstyx.bench.xz=false} measures only the uncompressed budget (seconds, not minutes). */
+  static final boolean XZ_PARTS = Boolean.parseBoolean(System.getProperty("styx.bench.xz", "true"));
 
   static double max(double[] v) {
     return java.util.Arrays.stream(v).max().orElse(0);
