@@ -40,9 +40,15 @@ public interface Backend extends AutoCloseable {
   void close() throws IOException;
 
   /**
-   * A slab as the kernel side sees it: its index in the daemon's slab table, its backing file and
-   * an fd opened for writing before any fanotify mark (writes through a later fd would raise their
-   * own pre-content events and deadlock).
+   * A slab as the kernel side sees it: its index in the daemon's slab table, its backing file, an
+   * fd opened for writing before any fanotify mark (writes through a later fd would raise their own
+   * pre-content events and deadlock), and whether that fd writes with O_DIRECT (then file-backed
+   * EROFS mounts read the slab with direct I/O too, see {@link FileBackedMount}).
    */
-  record Slab(int id, Path file, int writeFd) {}
+  record Slab(int id, Path file, int writeFd, boolean directIo) {
+    /** A slab written through the page cache. */
+    public Slab(int id, Path file, int writeFd) {
+      this(id, file, writeFd, false);
+    }
+  }
 }

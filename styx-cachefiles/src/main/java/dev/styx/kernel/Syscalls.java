@@ -27,10 +27,13 @@ public final class Syscalls {
   public static final int O_CREAT = 0100;
   public static final int O_CLOEXEC = 02000000;
   public static final int O_LARGEFILE = 0100000;
+  public static final int O_DIRECT = 040000;
   // *at(2) directory fd meaning "the current directory"
   public static final int AT_FDCWD = -100;
   // fcntl(2) commands
   static final int F_GETFD = 1;
+  static final int F_GETFL = 3;
+  static final int F_SETFL = 4;
   static final int F_SETFD = 2;
   static final int FD_CLOEXEC = 1;
   // posix_fadvise(2) advice
@@ -328,6 +331,26 @@ public final class Syscalls {
     int flags = LIBC.fcntl(fd, F_GETFD, 0);
     if (flags < 0 || LIBC.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
       throw error("fcntl(" + fd + ", F_SETFD, FD_CLOEXEC)");
+    }
+  }
+
+  /** The file status flags of {@code fd} (fcntl F_GETFL: access mode, O_DIRECT, O_APPEND...). */
+  public static int statusFlags(int fd) throws SyscallException {
+    int flags = LIBC.fcntl(fd, F_GETFL, 0);
+    if (flags < 0) {
+      throw error("fcntl(" + fd + ", F_GETFL)");
+    }
+    return flags;
+  }
+
+  /**
+   * Adds {@code flag} (e.g. {@link #O_DIRECT}) to the status flags of {@code fd}'s open file
+   * description; file systems that cannot do direct I/O refuse O_DIRECT with EINVAL.
+   */
+  public static void addStatusFlag(int fd, int flag) throws SyscallException {
+    int flags = statusFlags(fd);
+    if ((flags & flag) != flag && LIBC.fcntl(fd, F_SETFL, flags | flag) < 0) {
+      throw error("fcntl(" + fd + ", F_SETFL, 0" + Integer.toOctalString(flag) + ")");
     }
   }
 

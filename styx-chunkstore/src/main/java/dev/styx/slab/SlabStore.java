@@ -1,5 +1,6 @@
 package dev.styx.slab;
 
+import dev.styx.kernel.SyscallException;
 import dev.styx.kernel.Syscalls;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,9 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.IntFunction;
@@ -23,6 +26,8 @@ import java.util.function.IntFunction;
  * {@link ChunkIndex}.
  */
 public final class SlabStore implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SlabStore.class);
+
   /** Virtual size of a slab file. */
   public static final long SLAB_BYTES = SlabLocation.SLAB_BLOCKS << SlabLocation.BLOCK_SHIFT;
 
@@ -31,13 +36,16 @@ public final class SlabStore implements AutoCloseable {
 
   private final Path dir;
   private final IntFunction<OptionalInt> restoredFd;
+  private final boolean wantDirect;
   private final Map<Integer, Integer> fds = new TreeMap<>();
+  private final Set<Integer> direct = new HashSet<>();
   private final ConcurrentLinkedQueue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
   private boolean closed;
 
-  private SlabStore(Path dir, IntFunction<OptionalInt> restoredFd) {
+  private SlabStore(Path dir, IntFunction<OptionalInt> restoredFd, boolean wantDirect) {
     this.dir = dir;
     this.restoredFd = restoredFd;
+    this.wantDirect = wantDirect;
   }
 
   /** Opens (creating if needed, mode 0700) the slab directory and every slab file already in it. */
@@ -51,11 +59,22 @@ public final class SlabStore implements AutoCloseable {
    * mark, as a fresh open would deadlock on its own pre-content events.
    */
   public static SlabStore open(Path dir, IntFunction<OptionalInt> restoredFd) throws IOException {
+    return open(dir, restoredFd, false);
+  }
+
+  /**
+   * Like {@link #open(Path, IntFunction)}; with {@code directIo} each slab fd writes and reads with
+   * O_DIRECT where the file system allows it (see {@link #isDirect}). Chunks are block-aligned and
+   * zero-padded in the slab, so every write and read is whole aligned blocks from an aligned
+   * buffer; a file system that refuses O_DIRECT (EINVAL) keeps that slab buffered.
+   */
+  public static SlabStore open(Path dir, IntFunction<OptionalInt> restoredFd, boolean directIo)
+      throws IOException {
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(
           dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
-    SlabStore s = new SlabStore(dir, restoredFd);
+    SlabStore s = new SlabStore(dir, restoredFd, directIo);
     try (var list = Files.list(dir)) {
       for (Path p : list.toList()) {
         String n = p.getFileName().toString();
@@ -87,6 +106,7 @@ public final class SlabStore implements AutoCloseable {
     OptionalInt kept = restoredFd.apply(id);
     if (kept.isPresent()) {
       fds.put(id, kept.getAsInt());
+      makeDirect(id, kept.getAsInt()); // a restored fd keeps its flags; set them if it had not
       return kept.getAsInt();
     }
     int f = Syscalls.open(file(id), Syscalls.O_RDWR | Syscalls.O_CREAT | Syscalls.O_CLOEXEC, 0600);
@@ -99,7 +119,28 @@ public final class SlabStore implements AutoCloseable {
       throw e;
     }
     fds.put(id, f);
+    makeDirect(id, f);
     return f;
+  }
+
+  private void makeDirect(int id, int fd) throws IOException {
+    if (!wantDirect) {
+      return;
+    }
+    try {
+      Syscalls.addStatusFlag(fd, Syscalls.O_DIRECT);
+      direct.add(id);
+    } catch (SyscallException e) {
+      if (e.errno() != 22) { // EINVAL: this file system has no direct I/O
+        throw e;
+      }
+      log.warn("slab {}: {} refuses O_DIRECT; it is written through the page cache", id, dir);
+    }
+  }
+
+  /** Whether slab {@code id} (opened) is written and read with O_DIRECT. */
+  public synchronized boolean isDirect(int id) {
+    return direct.contains(id);
   }
 
   /** Ids of the slabs opened so far, ascending. */
@@ -135,8 +176,9 @@ public final class SlabStore implements AutoCloseable {
     int fd = slab(loc.slab());
     ByteBuffer buf = borrow();
     try {
-      buf.clear().limit(loc.length());
-      while (buf.hasRemaining()) {
+      // Whole blocks (the tail is zero padding): O_DIRECT reads must be block-aligned.
+      buf.clear().limit((int) (loc.blocks() << SlabLocation.BLOCK_SHIFT));
+      while (buf.position() < loc.length()) {
         if (Syscalls.pread(fd, buf, loc.offset() + buf.position()) == 0) {
           throw new IOException("slab " + loc.slab() + " ends before " + loc);
         }

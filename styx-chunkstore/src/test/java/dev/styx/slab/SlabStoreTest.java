@@ -2,6 +2,7 @@ package dev.styx.slab;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,70 @@ class SlabStoreTest {
     try (SlabStore s = SlabStore.open(tmp.resolve("slabs"))) {
       assertEquals(List.of(0), s.slabIds());
       assertArrayEquals(b, s.read(new SlabLocation(0, 18, 5)));
+    }
+  }
+
+  @Test
+  void directIoSlabsWriteAndReadWholeBlocksAndMatchABufferedReader() throws Exception {
+    // /tmp is ext4 here (as in CI): O_DIRECT is accepted and every write/read must be aligned.
+    byte[] a = new byte[70_001];
+    byte[] b = new byte[5];
+    new Random(3).nextBytes(a);
+    new Random(4).nextBytes(b);
+    Path dir = tmp.resolve("dslabs");
+    SlabLocation la = new SlabLocation(0, 0, a.length);
+    SlabLocation lb = new SlabLocation(0, la.blocks(), b.length);
+    try (SlabStore s = SlabStore.open(dir, id -> java.util.OptionalInt.empty(), true)) {
+      int fd = s.slab(0);
+      assertTrue(s.isDirect(0), "ext4 takes O_DIRECT");
+      assertTrue(
+          (dev.styx.kernel.Syscalls.statusFlags(fd) & dev.styx.kernel.Syscalls.O_DIRECT) != 0);
+      s.write(la, VerifiedChunk.verify(ChunkDigest.of(a), a.length, a.clone()));
+      s.write(lb, VerifiedChunk.verify(ChunkDigest.of(b), b.length, b.clone()));
+      s.sync(List.of(0));
+      assertArrayEquals(a, s.read(la));
+      assertArrayEquals(b, s.read(lb));
+    }
+    // What an EROFS mount (or anyone) reads through the page cache is the same bytes, zero-padded.
+    byte[] head = new byte[(int) ((la.blocks() + lb.blocks()) * 4096)];
+    try (var ch = java.nio.channels.FileChannel.open(dir.resolve("slab-0"))) {
+      java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(head);
+      while (bb.hasRemaining() && ch.read(bb, bb.position()) > 0) {}
+    }
+    assertArrayEquals(a, java.util.Arrays.copyOfRange(head, 0, a.length));
+    assertArrayEquals(
+        new byte[(int) (la.blocks() * 4096 - a.length)],
+        java.util.Arrays.copyOfRange(head, a.length, (int) (la.blocks() * 4096)));
+    assertArrayEquals(
+        b,
+        java.util.Arrays.copyOfRange(
+            head, (int) (la.blocks() * 4096), (int) (la.blocks() * 4096) + b.length));
+    // A buffered store of the same directory reads them too (flags belong to the fd, not the file).
+    try (SlabStore s = SlabStore.open(dir)) {
+      assertFalse(s.isDirect(0));
+      assertArrayEquals(a, s.read(la));
+    }
+  }
+
+  @Test
+  void aFileSystemWithoutDirectIoKeepsTheSlabBuffered() throws Exception {
+    dev.styx.testing.Tiers.requireRoot();
+    // ramfs has no direct I/O: O_DIRECT is refused with EINVAL, and the slab stays buffered.
+    Path mnt = Files.createDirectories(tmp.resolve("ramfs"));
+    dev.styx.kernel.Syscalls.mount("none", mnt, "ramfs", 0, null);
+    try {
+      byte[] a = new byte[10_000];
+      new Random(5).nextBytes(a);
+      try (SlabStore s =
+          SlabStore.open(mnt.resolve("slabs"), id -> java.util.OptionalInt.empty(), true)) {
+        s.slab(0);
+        assertFalse(s.isDirect(0));
+        SlabLocation la = new SlabLocation(0, 0, a.length);
+        s.write(la, VerifiedChunk.verify(ChunkDigest.of(a), a.length, a.clone()));
+        assertArrayEquals(a, s.read(la));
+      }
+    } finally {
+      dev.styx.kernel.Syscalls.umount(mnt, 0);
     }
   }
 

@@ -21,6 +21,12 @@ import org.slf4j.LoggerFactory;
  * (also run on SIGTERM) stops the API and closes everything; mounts stay, as the kernel holds them.
  */
 public final class Daemon implements AutoCloseable {
+  /**
+   * {@code -Dstyx.slab.directIo=false} (JAVA_OPTS) keeps slabs and file-backed mounts on the page
+   * cache instead of direct I/O; an operator's escape hatch, not needed where O_DIRECT works.
+   */
+  public static final String DIRECT_IO_PROPERTY = "styx.slab.directIo";
+
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
   private final DaemonConfig config;
@@ -70,10 +76,15 @@ public final class Daemon implements AutoCloseable {
     ApiServer api = null;
     try {
       // A restarted fanotify daemon must reuse the slab write fds opened before the marks.
+      // File-backed mounts (eager, fanotify) get direct-I/O slabs (FileBackedMount#directIo);
+      // cachefiles copies slab data into its own cache files through the page cache.
+      boolean directIo =
+          !(backend instanceof dev.styx.kernel.cachefiles.CachefilesBackend)
+              && Boolean.parseBoolean(System.getProperty(DIRECT_IO_PROPERTY, "true"));
       slabs =
           backend instanceof FanotifyBackend fb
-              ? SlabStore.open(config.slabDir(), fb::restoredWriteFd)
-              : SlabStore.open(config.slabDir());
+              ? SlabStore.open(config.slabDir(), fb::restoredWriteFd, directIo)
+              : SlabStore.open(config.slabDir(), id -> java.util.OptionalInt.empty(), directIo);
       service = new MountService(config, db, slabs, backend, encoder);
       if (backend.lazy()) {
         service.supply().loadPresence();

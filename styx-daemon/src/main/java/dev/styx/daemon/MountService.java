@@ -91,6 +91,11 @@ public final class MountService implements StyxService {
     return supply;
   }
 
+  /** The slab files. */
+  public SlabStore slabs() {
+    return slabs;
+  }
+
   public DaemonMetrics metricsCounters() {
     return metrics;
   }
@@ -368,7 +373,7 @@ public final class MountService implements StyxService {
     List<Backend.Slab> out = new ArrayList<>(ids.size());
     for (int id : ids) {
       int fd = slabs.slab(id);
-      Backend.Slab s = new Backend.Slab(id, slabs.file(id), fd);
+      Backend.Slab s = new Backend.Slab(id, slabs.file(id), fd, slabs.isDirect(id));
       synchronized (attached) {
         if (!attached.contains(id)) {
           backend.attachSlab(s);

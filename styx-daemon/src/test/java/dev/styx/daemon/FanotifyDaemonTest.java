@@ -140,6 +140,14 @@ class FanotifyDaemonTest {
       ManifestEntry.ChunkedFile f = fileNear(jm, 1 << 20);
       long fileChunks = f.digests().stream().distinct().count();
       Path mp = mnt.resolve(jdk.baseName());
+      // Slabs on ext4 take O_DIRECT, so the mount reads them with direct I/O (no double caching).
+      String opts =
+          Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+              .filter(l -> l.split(" ")[1].equals(mp.toString()))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(opts.contains(",directio"), opts);
+      assertTrue(d.service().slabs().isDirect(0), "slab 0 written with O_DIRECT");
       long s0 = m.chunksServed();
       byte[] got = Files.readAllBytes(mp.resolve(f.path().substring(1)));
       assertArrayEquals(
