@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * is reported only after the feeder finished and the child exited with status 0, so a truncated or
  * corrupt file fails like it does with the Java decoders. Closing kills the child.
  */
-final class ExternalDecoderStream extends InputStream {
+final class ExternalDecoderStream extends BulkInputStream {
   /** Most stderr text kept for the error message. */
   private static final int MAX_STDERR = 4096;
 
@@ -85,16 +85,6 @@ final class ExternalDecoderStream extends InputStream {
     } catch (IOException ignored) {
       // the child is gone; what we have is the message
     }
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n;
-    while ((n = read(one, 0, 1)) == 0) {
-      // keep reading
-    }
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -14,7 +14,7 @@ import jnr.ffi.Runtime;
  * stream fails with {@link CorruptCompressionException}. Reads must come from one thread at a time
  * (a platform thread: {@code lzma_code} is a native call); {@link #close} may come from another.
  */
-final class LzmaInputStream extends InputStream {
+final class LzmaInputStream extends BulkInputStream {
   // lzma_stream (lzma/base.h), x86-64: next_in@0, avail_in@8, total_in@16, next_out@24,
   // avail_out@32, total_out@40, allocator@48, internal@56, four reserved pointers, two uint64,
   // two size_t and two enums: 136 bytes, all zero = LZMA_STREAM_INIT.
@@ -102,16 +102,6 @@ final class LzmaInputStream extends InputStream {
     }
     this.decoder = new Decoder(lib, strm);
     CLEANER.register(this, decoder);
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n;
-    while ((n = read(one, 0, 1)) == 0) {
-      // keep reading
-    }
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

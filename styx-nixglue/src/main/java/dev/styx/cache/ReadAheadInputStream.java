@@ -12,7 +12,7 @@ import java.util.concurrent.BlockingQueue;
  * GC) does not stall the decoder, which is the bottleneck ingest should keep pace with. Exceptions
  * of the source are rethrown to the reader as they are (their type classifies the failure).
  */
-final class ReadAheadInputStream extends InputStream {
+final class ReadAheadInputStream extends BulkInputStream {
   /** Blocks buffered ahead: 16 x 256 KiB = 4 MiB at most per stream. */
   private static final int BLOCKS = 16;
 
@@ -63,16 +63,6 @@ final class ReadAheadInputStream extends InputStream {
     } catch (IOException | RuntimeException | Error e) {
       full.offer(new Block(null, -1, e));
     }
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n;
-    while ((n = read(one, 0, 1)) == 0) {
-      // keep reading
-    }
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -12,7 +12,7 @@ import java.security.MessageDigest;
  * of stream the compressed file is drained and FileSize/FileHash and NarSize/NarHash compared, so a
  * consumer that reads to EOF never accepts bad data (EOF is only reported after the check).
  */
-final class VerifiedNarStream extends InputStream {
+final class VerifiedNarStream extends BulkInputStream {
   private final NarInfo info;
   private final String url;
   private final Counting file;
@@ -78,16 +78,6 @@ final class VerifiedNarStream extends InputStream {
     this.file = new Counting(raw, fh == null || shareDigest ? null : fh.algorithm().newDigest());
     this.nar = Decompression.open(info.compression(), file, url);
     this.narDigest = info.narHash().algorithm().newDigest();
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n;
-    while ((n = read(one, 0, 1)) == 0) {
-      // keep reading
-    }
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -170,28 +170,7 @@ class ExternalDecoderTest {
     Tiers.requireCommand("xz");
     NixCacheFixture fx = NixCacheFixture.shared();
     byte[] file = compressedNar(fx, "xz");
-    InputStream failing =
-        new ByteArrayInputStream(file, 0, file.length / 3) {
-          @Override
-          public synchronized int read(byte[] b, int off, int len) {
-            int n = super.read(b, off, len);
-            if (n < 0) {
-              throw new java.io.UncheckedIOException(new IOException("connection reset"));
-            }
-            return n;
-          }
-        };
-    InputStream wrapped =
-        new java.io.FilterInputStream(failing) {
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            try {
-              return super.read(b, off, len);
-            } catch (java.io.UncheckedIOException e) {
-              throw e.getCause();
-            }
-          }
-        };
+    InputStream wrapped = new FailingUpstream(file, file.length / 3);
     try (InputStream in = Decompression.open("xz", wrapped, "t.xz")) {
       IOException e = assertThrows(IOException.class, in::readAllBytes);
       assertEquals("connection reset", e.getMessage());

@@ -163,28 +163,7 @@ class LzmaDecoderTest {
   @Test
   void upstreamFailureIsReportedAsItIs() throws Exception {
     byte[] file = xz(sample(2 << 20, 8), 6, XZ.CHECK_CRC64);
-    InputStream failing =
-        new ByteArrayInputStream(file, 0, file.length / 3) {
-          @Override
-          public synchronized int read(byte[] b, int off, int len) {
-            int n = super.read(b, off, len);
-            if (n < 0) {
-              throw new java.io.UncheckedIOException(new IOException("connection reset"));
-            }
-            return n;
-          }
-        };
-    InputStream wrapped =
-        new java.io.FilterInputStream(failing) {
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            try {
-              return super.read(b, off, len);
-            } catch (java.io.UncheckedIOException e) {
-              throw e.getCause();
-            }
-          }
-        };
+    InputStream wrapped = new FailingUpstream(file, file.length / 3);
     try (InputStream in = Decompression.open("xz", wrapped, "t.xz")) {
       IOException e = assertThrows(IOException.class, in::readAllBytes);
       assertEquals("connection reset", e.getMessage());
