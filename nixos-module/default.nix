@@ -79,6 +79,16 @@ in
       '';
     };
 
+    slabDirectIo = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        With the fanotify and eager backends, write slabs with O_DIRECT and mount the EROFS images
+        with `directio`, so store-path data is cached once (in the mount's page cache), not twice.
+        A file system without direct I/O keeps its slabs buffered anyway; set false to force that.
+      '';
+    };
+
     extraArgs = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -120,6 +130,8 @@ in
       environment = {
         # The journal timestamps lines itself.
         STYX_LOG_PATTERN = "%-5level %logger{0}: %msg%n";
+      } // lib.optionalAttrs (!cfg.slabDirectIo) {
+        JAVA_TOOL_OPTIONS = "-Dstyx.slab.directIo=false";
       };
       serviceConfig = {
         Type = "notify";

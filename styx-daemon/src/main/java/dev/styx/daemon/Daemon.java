@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
   /**
-   * {@code STYX_JAVA_OPTS=-Dstyx.slab.directIo=false} keeps slabs and file-backed mounts on the
-   * page cache instead of direct I/O; an operator's escape hatch, not needed where O_DIRECT works.
+   * {@code -Dstyx.slab.directIo=false} (STYX_JAVA_OPTS, JAVA_TOOL_OPTIONS; NixOS: {@code
+   * services.styx.slabDirectIo = false}) keeps slabs and file-backed mounts on the page cache
+   * instead of direct I/O; an operator's escape hatch, not needed where O_DIRECT works.
    */
   public static final String DIRECT_IO_PROPERTY = "styx.slab.directIo";
 
