@@ -21,6 +21,14 @@ public interface Backend extends AutoCloseable {
   /** Whether reads of missing data are served on demand (false: everything is fetched first). */
   boolean lazy();
 
+  /**
+   * Whether this backend's mounts read the slab files themselves (file-backed EROFS with {@code
+   * device=<slab>}); then the slabs can be written with O_DIRECT and mounted {@code directio}, see
+   * {@link FileBackedMount#directIo}. False for cachefiles, which copies slab data into its own
+   * cache files.
+   */
+  boolean mountsSlabFiles();
+
   /** Starts the backend; {@code filler} supplies missing slab ranges on demand. */
   void start(SlabFiller filler) throws IOException;
 

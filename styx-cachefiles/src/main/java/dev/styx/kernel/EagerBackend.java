@@ -23,6 +23,11 @@ public final class EagerBackend implements Backend {
   }
 
   @Override
+  public boolean mountsSlabFiles() {
+    return true;
+  }
+
+  @Override
   public void start(SlabFiller filler) {
     // Eager mounts never ask for data: everything is present before mount().
     started = true;

@@ -77,10 +77,9 @@ public final class Daemon implements AutoCloseable {
     ApiServer api = null;
     try {
       // A restarted fanotify daemon must reuse the slab write fds opened before the marks.
-      // File-backed mounts (eager, fanotify) get direct-I/O slabs (FileBackedMount#directIo);
-      // cachefiles copies slab data into its own cache files through the page cache.
+      // Backends whose mounts read the slab files get direct-I/O slabs (FileBackedMount#directIo).
       boolean directIo =
-          !(backend instanceof dev.styx.kernel.cachefiles.CachefilesBackend)
+          backend.mountsSlabFiles()
               && Boolean.parseBoolean(System.getProperty(DIRECT_IO_PROPERTY, "true"));
       slabs =
           backend instanceof FanotifyBackend fb

@@ -48,29 +48,11 @@ public final class FanotifyDaemonBench {
     try {
       System.err.printf("bench-fanotify-daemon: a %d MiB file into a Nix binary cache%n", mib);
       Path src = Files.createDirectories(tmp.resolve("src/styx-bench-big"));
-      byte[] block = new byte[1 << 20];
       Random rnd = new Random(mib);
-      try (FileChannel ch =
-          FileChannel.open(
-              src.resolve("big.bin"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        for (int i = 0; i < mib; i++) {
-          rnd.nextBytes(block);
-          ch.write(ByteBuffer.wrap(block));
-        }
-      }
-      // Read first, through the same mount: the daemon is a long-running process, so its fetch path
-      // is measured JIT-compiled, as the plain client is, which makes one untimed pass over the
-      // same
-      // number of bytes before it is timed. (With a 64 MiB warm-up the C1/C2 compiler threads still
-      // took a quarter of the CPU during the measured read.)
-      try (FileChannel ch =
-          FileChannel.open(
-              src.resolve("warmup.bin"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        for (int i = 0; i < mib; i++) {
-          rnd.nextBytes(block);
-          ch.write(ByteBuffer.wrap(block));
-        }
-      }
+      writeRandom(src.resolve("big.bin"), mib, rnd);
+      // Read first, through the same mount, so the fanotify event path is JIT-compiled when the
+      // cold read is timed (the plain client too makes an untimed pass over the same bytes).
+      writeRandom(src.resolve("warmup.bin"), mib, rnd);
       NixCacheFixture fx =
           NixCacheFixture.create(
               tmp.resolve("nix"), "styx-bench-1", Map.of("big", src), List.of("zstd"), false);
@@ -143,6 +125,13 @@ public final class FanotifyDaemonBench {
             throw new AssertionError("mount: " + r.text());
           }
           Path target = mp.resolve(file.path().substring(1));
+          // The file's chunks with their lengths, as the mount placed them (for the references).
+          List<dev.styx.slab.ChunkRef> refs = new ArrayList<>();
+          for (ChunkDigest dg : chunks) {
+            refs.add(
+                new dev.styx.slab.ChunkRef(
+                    dg, d.db().lookup(dg).orElseThrow().location().length()));
+          }
           // For reference: the same chunks through the daemon's fetch path with no kernel in it,
           // three times into fresh caches (best reported). Run before the measured reads, it also
           // warms the per-chunk code paths the way a long-running daemon has them compiled: one
@@ -162,12 +151,6 @@ public final class FanotifyDaemonBench {
                   m.url(),
                   m.url(),
                   key.publicKey().toString());
-              List<dev.styx.slab.ChunkRef> refs = new ArrayList<>();
-              for (ChunkDigest dg : chunks) {
-                refs.add(
-                    new dev.styx.slab.ChunkRef(
-                        dg, d.db().lookup(dg).orElseThrow().location().length()));
-              }
               List<Placement> ps = e.db().place(refs);
               long t3 = System.nanoTime();
               e.service().supply().ensure(ps, java.time.Instant.now().plusSeconds(600));
@@ -255,12 +238,6 @@ public final class FanotifyDaemonBench {
                   dev.styx.fetch.FetchConfig.defaults(java.net.URI.create(m.url()))
                       .withConcurrency(concurrency),
                   new dev.styx.fetch.FetchStats())) {
-            List<dev.styx.slab.ChunkRef> refs = new ArrayList<>();
-            for (ChunkDigest dg : chunks) {
-              refs.add(
-                  new dev.styx.slab.ChunkRef(
-                      dg, d.db().lookup(dg).orElseThrow().location().length()));
-            }
             double best = Double.MAX_VALUE;
             for (int i = 0; i < 3; i++) {
               long t4 = System.nanoTime();
@@ -327,5 +304,17 @@ public final class FanotifyDaemonBench {
       }
     }
     return System.nanoTime() - t0;
+  }
+
+  /** Writes {@code mib} MiB of {@code rnd}'s bytes to a new file. */
+  static void writeRandom(Path f, int mib, Random rnd) throws java.io.IOException {
+    byte[] block = new byte[1 << 20];
+    try (FileChannel ch =
+        FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (int i = 0; i < mib; i++) {
+        rnd.nextBytes(block);
+        ch.write(ByteBuffer.wrap(block));
+      }
+    }
   }
 }

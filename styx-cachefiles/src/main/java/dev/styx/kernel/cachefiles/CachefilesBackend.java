@@ -172,6 +172,11 @@ public final class CachefilesBackend implements Backend {
     return true;
   }
 
+  @Override
+  public boolean mountsSlabFiles() {
+    return false;
+  }
+
   /** The settings this backend runs with. */
   public CachefilesOptions options() {
     return options;

@@ -212,6 +212,11 @@ public final class FanotifyBackend implements Backend {
     return true;
   }
 
+  @Override
+  public boolean mountsSlabFiles() {
+    return true;
+  }
+
   /**
    * The pre-mark write fd of slab {@code slabId} that a previous process left in the fd store, if
    * any; the caller owns it and must use it as {@link Slab#writeFd} (a fresh open of a marked slab
