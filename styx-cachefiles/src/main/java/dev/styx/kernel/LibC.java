@@ -3,6 +3,7 @@ package dev.styx.kernel;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.Pinned;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -75,6 +76,14 @@ public interface LibC {
   long write(int fd, @In int[] buf, @size_t long count);
 
   int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
+
+  /** write(2) straight from a Java array (pinned for the call, not copied). */
+  @SaveError
+  @ssize_t
+  long write(int fd, @Pinned @In byte[] buf, @size_t long count);
+
+  @SaveError
+  int sync_file_range(int fd, @off_t long offset, @off_t long nbytes, int flags);
 
   @SaveError
   int poll(Pointer fds, long nfds, int timeoutMs);

@@ -25,6 +25,7 @@ public final class Syscalls {
   public static final int O_WRONLY = 1;
   public static final int O_RDWR = 2;
   public static final int O_CREAT = 0100;
+  public static final int O_EXCL = 0200;
   public static final int O_CLOEXEC = 02000000;
   public static final int O_LARGEFILE = 0100000;
   public static final int O_DIRECT = 040000;
@@ -38,6 +39,9 @@ public final class Syscalls {
   static final int FD_CLOEXEC = 1;
   // posix_fadvise(2) advice
   public static final int POSIX_FADV_RANDOM = 1;
+  public static final int POSIX_FADV_DONTNEED = 4;
+  // sync_file_range(2) flags
+  public static final int SYNC_FILE_RANGE_WRITE = 2;
   // poll(2) events
   public static final int POLLIN = 1;
   // fallocate(2) modes
@@ -177,6 +181,30 @@ public final class Syscalls {
     buf.position(buf.position() + (int) len);
   }
 
+  /**
+   * write(2) of {@code buf[off, off+len)} straight from the array: it is pinned for each call, so
+   * no copy into native memory is made. For short writes to files (page cache), not for pipes or
+   * sockets that may block for long while the array is pinned.
+   */
+  public static void writeFully(int fd, byte[] buf, int off, int len) throws SyscallException {
+    java.util.Objects.checkFromIndexSize(off, len, buf.length);
+    byte[] b = buf;
+    int from = off;
+    int left = len;
+    while (left > 0) {
+      if (from != 0) {
+        b = java.util.Arrays.copyOfRange(b, from, from + left); // rare: offset or short write
+        from = 0;
+      }
+      long n = LIBC.write(fd, b, left);
+      if (n < 0) {
+        throw error("write(" + fd + ", " + left + " bytes)");
+      }
+      from += (int) n;
+      left -= (int) n;
+    }
+  }
+
   /** fallocate(2). */
   public static void fallocate(int fd, int mode, long offset, long len) throws SyscallException {
     if (LIBC.fallocate(fd, mode, offset, len) != 0) {
@@ -308,6 +336,13 @@ public final class Syscalls {
     long n = LIBC.write(fd, new int[] {first, second}, 8);
     if (n != 8) {
       throw error("write(" + fd + ", 8 bytes)");
+    }
+  }
+
+  /** sync_file_range(2) over the whole file with {@code flags}. */
+  public static void syncFileRange(int fd, int flags) throws SyscallException {
+    if (LIBC.sync_file_range(fd, 0, 0, flags) != 0) {
+      throw error("sync_file_range(" + fd + ", " + flags + ")");
     }
   }
 

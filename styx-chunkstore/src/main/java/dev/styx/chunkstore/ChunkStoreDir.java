@@ -5,15 +5,14 @@ import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import dev.styx.chunk.ChunkDigest;
+import dev.styx.kernel.Syscalls;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -31,6 +30,11 @@ import java.util.regex.Pattern;
  * Every object is written to a temp file and atomically renamed into place, so readers see a whole
  * object or none; temp files are removed once they are an hour old. Chunks are content-addressed,
  * so writes are idempotent and need no locking.
+ *
+ * <p>New chunk files are written back early and then dropped from the page cache ({@link
+ * DropBehind}): an ingest writes far more chunk bytes than are read soon after. {@code
+ * -Dstyx.chunkstore.dropBehind=false} keeps them cached instead. Manifests stay cached: every
+ * manifest request reads one.
  */
 public final class ChunkStoreDir {
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -52,6 +56,10 @@ public final class ChunkStoreDir {
   private final Path manifestDir;
   private final Path tmpDir;
   private final int level;
+  private final DropBehind dropBehind =
+      Boolean.parseBoolean(System.getProperty("styx.chunkstore.dropBehind", "true"))
+          ? new DropBehind()
+          : null;
 
   /** Opens (creating if needed) a store; removes temp files left by a crash. */
   public ChunkStoreDir(Path root, int level) throws IOException {
@@ -132,7 +140,7 @@ public final class ChunkStoreDir {
       return -1;
     }
     byte[] z = compress(data, off, len);
-    writeAtomically(dest, z);
+    writeAtomically(dest, z, 0, z.length, true);
     return z.length;
   }
 
@@ -145,7 +153,7 @@ public final class ChunkStoreDir {
   public void putCompressedChunk(ChunkDigest d, byte[] frame, int off, int len) throws IOException {
     Path dest = chunkPath(d);
     if (!Files.exists(dest)) {
-      writeAtomically(dest, frame, off, len);
+      writeAtomically(dest, frame, off, len, true);
     }
   }
 
@@ -191,7 +199,7 @@ public final class ChunkStoreDir {
 
   /** Stores a manifest object (already compressed) under {@code key}, replacing any old one. */
   public void putManifest(String key, byte[] object) throws IOException {
-    writeAtomically(manifestPath(key), object);
+    writeAtomically(manifestPath(key), object, 0, object.length, false);
   }
 
   /** The stored manifest object under {@code key}, if present. */
@@ -203,18 +211,28 @@ public final class ChunkStoreDir {
     }
   }
 
-  private void writeAtomically(Path dest, byte[] bytes) throws IOException {
-    writeAtomically(dest, bytes, 0, bytes.length);
-  }
-
-  private void writeAtomically(Path dest, byte[] bytes, int off, int len) throws IOException {
-    // Unique per process and write; CREATE_NEW refuses to reuse a name left by someone else.
+  /**
+   * Writes {@code bytes[off, off+len)} to a new temp file and renames it over {@code dest}. A chunk
+   * ({@code chunk} true) is handed to the drop-behind once it is in place.
+   */
+  private void writeAtomically(Path dest, byte[] bytes, int off, int len, boolean chunk)
+      throws IOException {
+    // Unique per process and write; O_EXCL refuses to reuse a name left by someone else.
     Path tmp = tmpDir.resolve(TMP_PREFIX + TMP_SEQ.incrementAndGet() + ".tmp");
     boolean moved = false;
     try {
-      try (OutputStream out =
-          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        out.write(bytes, off, len);
+      int fd =
+          Syscalls.open(
+              tmp,
+              Syscalls.O_WRONLY | Syscalls.O_CREAT | Syscalls.O_EXCL | Syscalls.O_CLOEXEC,
+              0644);
+      try {
+        Syscalls.writeFully(fd, bytes, off, len);
+        if (chunk && dropBehind != null) {
+          DropBehind.startWriteback(fd);
+        }
+      } finally {
+        Syscalls.close(fd);
       }
       try {
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -226,6 +244,9 @@ public final class ChunkStoreDir {
       if (!moved) {
         Files.deleteIfExists(tmp);
       }
+    }
+    if (chunk && dropBehind != null) {
+      dropBehind.written(dest);
     }
   }
 }

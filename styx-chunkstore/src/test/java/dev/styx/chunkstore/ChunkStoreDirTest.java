@@ -96,4 +96,98 @@ class ChunkStoreDirTest {
     new ChunkStoreDir(tmp, 3);
     assertTrue(!Files.exists(stale) && Files.exists(live), "only stale temp files are removed");
   }
+
+  /** Resident bytes of a file in the page cache, from util-linux {@code fincore}. */
+  private static long residentBytes(Path file) throws Exception {
+    String out =
+        Tiers.run(null, "fincore", "--bytes", "--noheadings", "--output", "RES", file.toString());
+    return Long.parseLong(out.trim());
+  }
+
+  private static List<ChunkDigest> putRandomChunks(ChunkStoreDir s, int count, int size)
+      throws IOException {
+    java.util.Random r = new java.util.Random(count);
+    List<ChunkDigest> ds = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      byte[] data = new byte[size];
+      r.nextBytes(data);
+      ChunkDigest d = ChunkDigest.of(data);
+      s.putChunk(d, data, 0, data.length);
+      ds.add(d);
+    }
+    return ds;
+  }
+
+  @Test
+  void writtenChunksLeaveThePageCacheUnlessDropBehindIsOff() throws Exception {
+    Tiers.requireCommand("fincore");
+    // A disk-backed file system: a tmpfs keeps its pages whatever the advice says.
+    Path dir = Files.createTempDirectory(Path.of("target"), "drop-behind");
+    String fs = Tiers.run(null, "stat", "-f", "-c", "%T", dir.toString()).trim();
+    assertTrue(!fs.equals("tmpfs") && !fs.equals("ramfs"), "needs a disk file system, got " + fs);
+    int old = 40;
+    ChunkStoreDir s = new ChunkStoreDir(dir.resolve("on"), 3);
+    List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + old, 64 << 10);
+    int dropped = 0;
+    for (ChunkDigest d : ds.subList(0, old)) {
+      dropped += residentBytes(s.chunkPath(d)) == 0 ? 1 : 0;
+    }
+    // Writeback of a 64 KiB file is normally done long before 64 more are written; allow a few
+    // stragglers still under writeback (their pages stay, by design).
+    assertTrue(dropped >= old * 3 / 4, dropped + " of the " + old + " oldest chunks dropped");
+    assertTrue(residentBytes(s.chunkPath(ds.get(ds.size() - 1))) > 0, "newest chunk still cached");
+    for (ChunkDigest d : ds) {
+      assertTrue(s.readChunk(d).isPresent(), "dropped chunks read back from disk");
+    }
+
+    System.setProperty("styx.chunkstore.dropBehind", "false");
+    try {
+      ChunkStoreDir kept = new ChunkStoreDir(dir.resolve("off"), 3);
+      List<ChunkDigest> ks = putRandomChunks(kept, DropBehind.WINDOW + old, 64 << 10);
+      assertTrue(residentBytes(kept.chunkPath(ks.get(0))) > 0, "with drop-behind off, chunks stay");
+    } finally {
+      System.clearProperty("styx.chunkstore.dropBehind");
+      try (Stream<Path> w = Files.walk(dir)) {
+        for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  @Test
+  void fullDiskGivesAClearErrorAndLeavesNoPartialObject() throws Exception {
+    Tiers.requireRoot();
+    Path mnt = Files.createDirectories(tmp.resolve("small"));
+    Tiers.run(null, "mount", "-t", "tmpfs", "-o", "size=1m", "styx-test-full", mnt.toString());
+    try {
+      ChunkStoreDir s = new ChunkStoreDir(mnt, 3);
+      java.util.Random r = new java.util.Random(7);
+      List<ChunkDigest> stored = new ArrayList<>();
+      IOException full = null;
+      for (int i = 0; i < 64 && full == null; i++) {
+        byte[] data = new byte[200_000]; // incompressible: ~200 KB per object, 1 MiB fills up
+        r.nextBytes(data);
+        ChunkDigest d = ChunkDigest.of(data);
+        try {
+          s.putChunk(d, data, 0, data.length);
+          stored.add(d);
+        } catch (IOException e) {
+          full = e;
+          assertTrue(Files.notExists(s.chunkPath(d)), "the failed chunk is not visible");
+        }
+      }
+      assertTrue(full != null, "a 1 MiB file system never filled up");
+      assertTrue(full.getMessage().contains("No space left on device"), full.getMessage());
+      assertTrue(!stored.isEmpty(), "some chunks fit before the disk filled");
+      for (ChunkDigest d : stored) {
+        assertTrue(s.readChunk(d).isPresent(), "earlier chunks are intact");
+      }
+      try (Stream<Path> t = Files.list(s.tmpDir())) {
+        assertEquals(0, t.count(), "no temp file left behind");
+      }
+    } finally {
+      Tiers.run(null, "umount", mnt.toString());
+    }
+  }
 }
