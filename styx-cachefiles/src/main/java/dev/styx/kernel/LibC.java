@@ -21,6 +21,9 @@ public interface LibC {
   int open(String path, int flags, int mode);
 
   @SaveError
+  int linkat(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+
+  @SaveError
   int close(int fd);
 
   @SaveError

@@ -26,11 +26,21 @@ public final class Syscalls {
   public static final int O_RDWR = 2;
   public static final int O_CREAT = 0100;
   public static final int O_EXCL = 0200;
+
+  /** O_TMPFILE: {@code __O_TMPFILE | O_DIRECTORY}, an unnamed file in the given directory. */
+  public static final int O_TMPFILE = 020200000;
+
   public static final int O_CLOEXEC = 02000000;
   public static final int O_LARGEFILE = 0100000;
   public static final int O_DIRECT = 040000;
   // *at(2) directory fd meaning "the current directory"
   public static final int AT_FDCWD = -100;
+  // linkat(2) flags
+  public static final int AT_SYMLINK_FOLLOW = 0x400;
+  public static final int AT_EMPTY_PATH = 0x1000;
+  // errno values callers branch on
+  public static final int ENOENT = 2;
+  public static final int EEXIST = 17;
   // fcntl(2) commands
   static final int F_GETFD = 1;
   static final int F_GETFL = 3;
@@ -111,6 +121,25 @@ public final class Syscalls {
       throw error("open(" + path + ", 0" + Integer.toOctalString(flags) + ")");
     }
     return fd;
+  }
+
+  /**
+   * Gives the unnamed file open as {@code fd} (from {@link #O_TMPFILE}) the name {@code dest},
+   * which must not exist (EEXIST otherwise). {@code AT_EMPTY_PATH} needs CAP_DAC_READ_SEARCH;
+   * without it the kernel answers ENOENT and the file is linked through {@code /proc/self/fd}
+   * instead.
+   */
+  public static void linkTmpFile(int fd, Path dest) throws SyscallException {
+    if (LIBC.linkat(fd, "", AT_FDCWD, dest.toString(), AT_EMPTY_PATH) == 0) {
+      return;
+    }
+    if (errno() == ENOENT
+        && LIBC.linkat(
+                AT_FDCWD, "/proc/self/fd/" + fd, AT_FDCWD, dest.toString(), AT_SYMLINK_FOLLOW)
+            == 0) {
+      return;
+    }
+    throw error("linkat(" + fd + ", " + dest + ")");
   }
 
   /** close(2). */

@@ -5,6 +5,7 @@ import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import dev.styx.chunk.ChunkDigest;
+import dev.styx.kernel.SyscallException;
 import dev.styx.kernel.Syscalls;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -27,9 +28,11 @@ import java.util.regex.Pattern;
  * DIR/.tmp/            writes in progress (never served: outside chunk/ and manifest/)
  * </pre>
  *
- * Every object is written to a temp file and atomically renamed into place, so readers see a whole
- * object or none; temp files are removed once they are an hour old. Chunks are content-addressed,
- * so writes are idempotent and need no locking.
+ * Every object appears whole or not at all: a chunk is written as an unnamed file in {@code chunk/}
+ * and linked under its name when complete ({@code O_TMPFILE}; a crash leaves nothing behind), a
+ * manifest (or a chunk on a file system without {@code O_TMPFILE}) is written to a temp file and
+ * atomically renamed into place; temp files are removed once they are an hour old. Chunks are
+ * content-addressed, so writes are idempotent and need no locking.
  *
  * <p>New chunk files are written back early and then dropped from the page cache ({@link
  * DropBehind}): an ingest writes far more chunk bytes than are read soon after. {@code
@@ -60,6 +63,13 @@ public final class ChunkStoreDir {
       Boolean.parseBoolean(System.getProperty("styx.chunkstore.dropBehind", "true"))
           ? new DropBehind()
           : null;
+
+  private static final int EISDIR = 21;
+  private static final int EINVAL = 22;
+  private static final int EOPNOTSUPP = 95;
+
+  /** Whether chunk files are created unnamed ({@code O_TMPFILE}); cleared if the FS refuses it. */
+  private volatile boolean tmpFiles = true;
 
   /** Opens (creating if needed) a store; removes temp files left by a crash. */
   public ChunkStoreDir(Path root, int level) throws IOException {
@@ -140,7 +150,7 @@ public final class ChunkStoreDir {
       return -1;
     }
     byte[] z = compress(data, off, len);
-    writeAtomically(dest, z, 0, z.length, true);
+    writeChunk(dest, z, 0, z.length);
     return z.length;
   }
 
@@ -153,7 +163,7 @@ public final class ChunkStoreDir {
   public void putCompressedChunk(ChunkDigest d, byte[] frame, int off, int len) throws IOException {
     Path dest = chunkPath(d);
     if (!Files.exists(dest)) {
-      writeAtomically(dest, frame, off, len, true);
+      writeChunk(dest, frame, off, len);
     }
   }
 
@@ -209,6 +219,57 @@ public final class ChunkStoreDir {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Writes a chunk object: as an unnamed file in {@code chunk/} ({@code O_TMPFILE}) that is linked
+   * under its name once complete, so no temp file exists even after a crash and a chunk costs no
+   * rename; on a file system without {@code O_TMPFILE}, through a temp file and a rename.
+   */
+  private void writeChunk(Path dest, byte[] bytes, int off, int len) throws IOException {
+    if (tmpFiles) {
+      int fd = -1;
+      try {
+        fd =
+            Syscalls.open(
+                chunkDir, Syscalls.O_TMPFILE | Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0644);
+      } catch (SyscallException e) {
+        if (e.errno() != EOPNOTSUPP && e.errno() != EISDIR && e.errno() != EINVAL) {
+          throw e;
+        }
+        tmpFiles = false; // this file system (or kernel) has no O_TMPFILE
+      }
+      if (fd >= 0) {
+        boolean linked = false;
+        try {
+          Syscalls.writeFully(fd, bytes, off, len);
+          if (dropBehind != null) {
+            DropBehind.startWriteback(fd);
+          }
+          try {
+            Syscalls.linkTmpFile(fd, dest);
+            linked = true;
+          } catch (SyscallException e) {
+            if (e.errno() == Syscalls.EEXIST) {
+              linked = true; // another writer stored the same content-addressed chunk first
+            } else if (e.errno() == Syscalls.ENOENT && Files.isDirectory(chunkDir)) {
+              tmpFiles = false; // no AT_EMPTY_PATH (CAP_DAC_READ_SEARCH) and no /proc/self/fd
+            } else {
+              throw e;
+            }
+          }
+        } finally {
+          Syscalls.close(fd); // an unnamed file that was not linked is freed here
+        }
+        if (linked) {
+          if (dropBehind != null) {
+            dropBehind.written(dest);
+          }
+          return;
+        }
+      }
+    }
+    writeAtomically(dest, bytes, off, len, true);
   }
 
   /**

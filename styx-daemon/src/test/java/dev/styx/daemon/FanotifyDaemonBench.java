@@ -12,6 +12,7 @@ import dev.styx.sig.NixKeyring;
 import dev.styx.sig.NixSecretKey;
 import dev.styx.slab.Placement;
 import dev.styx.slab.SlabLocation;
+import dev.styx.testing.Jit;
 import dev.styx.testing.NixCacheFixture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -97,7 +98,7 @@ public final class FanotifyDaemonBench {
 
         BenchIo.plainFetch(
             m.url(), chunks, concurrency); // warms the server's page cache for both sides
-        awaitJitQuiet(); // both sides are timed with the JIT settled
+        Jit.awaitQuiet(); // both sides are timed with the JIT settled
         long pc0 = cpuNanos();
         double plain = BenchIo.plainFetch(m.url(), chunks, concurrency);
         double plainCpu = (cpuNanos() - pc0) / 1e9;
@@ -168,7 +169,7 @@ public final class FanotifyDaemonBench {
               warmed / 1e6, (System.nanoTime() - w0) / 1e9);
           // A long-running daemon has its hot paths compiled: let the JIT finish what the warm-up
           // queued (measured: C2 took a quarter of the CPU during the cold read without this).
-          System.out.printf("JIT settled after %.1f s%n", awaitJitQuiet() / 1e9);
+          System.out.printf("JIT settled after %.1f s%n", Jit.awaitQuiet() / 1e9);
           long c0 = cpuNanos();
           long t0 = System.nanoTime();
           long got = BenchIo.readFiles(List.of(target));
@@ -285,25 +286,6 @@ public final class FanotifyDaemonBench {
         ch.read(b, (long) r.nextInt((int) blocks) * len);
       }
     }
-  }
-
-  /** Waits until the JIT compilers have been idle for 1 s (at most 30 s); returns nanos waited. */
-  static long awaitJitQuiet() throws InterruptedException {
-    java.lang.management.CompilationMXBean jit =
-        java.lang.management.ManagementFactory.getCompilationMXBean();
-    long t0 = System.nanoTime();
-    long last = jit.getTotalCompilationTime();
-    long quietSince = System.nanoTime();
-    while (System.nanoTime() - quietSince < 1_000_000_000L
-        && System.nanoTime() - t0 < 30_000_000_000L) {
-      Thread.sleep(100);
-      long now = jit.getTotalCompilationTime();
-      if (now != last) {
-        last = now;
-        quietSince = System.nanoTime();
-      }
-    }
-    return System.nanoTime() - t0;
   }
 
   /** Writes {@code mib} MiB of {@code rnd}'s bytes to a new file. */

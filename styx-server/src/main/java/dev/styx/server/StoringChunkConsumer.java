@@ -8,7 +8,6 @@ import dev.styx.chunkstore.ChunkStoreDir;
 import dev.styx.manifest.ChunkConsumer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -23,11 +22,10 @@ import java.util.concurrent.Semaphore;
  * buffers are recycled so a large NAR does not churn the heap.
  */
 final class StoringChunkConsumer implements ChunkConsumer {
-  /** Per CPU-pool thread (platform threads, reused): a zstd context and an output buffer. */
+  /** Per CPU-pool thread (platform threads, reused): a zstd context. */
   private static final class Scratch {
     final ZstdCompressCtx ctx = new ZstdCompressCtx();
     int level = -1;
-    byte[] out = new byte[0];
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -41,6 +39,12 @@ final class StoringChunkConsumer implements ChunkConsumer {
   private volatile boolean aborted;
   private final ConcurrentLinkedQueue<byte[]> free64k = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<byte[]> freeLarge = new ConcurrentLinkedQueue<>();
+
+  /** Compressed frames travel to the writer in recycled arrays (no copy, no heap churn). */
+  private static final int SMALL_FRAME = (int) Zstd.compressBound(1 << ChunkPolicy.SHIFT_64K);
+
+  private final ConcurrentLinkedQueue<byte[]> freeFrames64k = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<byte[]> freeFramesLarge = new ConcurrentLinkedQueue<>();
 
   StoringChunkConsumer(
       ChunkStoreDir store,
@@ -71,6 +75,20 @@ final class StoringChunkConsumer implements ChunkConsumer {
 
   private void recycle(byte[] b) {
     (b.length <= (1 << ChunkPolicy.SHIFT_64K) ? free64k : freeLarge).offer(b);
+  }
+
+  /** An array of at least {@code bound} bytes to compress into. */
+  private byte[] frameBuffer(int bound) {
+    ConcurrentLinkedQueue<byte[]> q = bound <= SMALL_FRAME ? freeFrames64k : freeFramesLarge;
+    byte[] b = q.poll();
+    while (b != null && b.length < bound) {
+      b = q.poll(); // a 256 KiB chunk's frame array for a 1 MiB chunk: drop it
+    }
+    return b != null ? b : new byte[bound <= SMALL_FRAME ? SMALL_FRAME : bound];
+  }
+
+  private void recycleFrame(byte[] b) {
+    (b.length <= SMALL_FRAME ? freeFrames64k : freeFramesLarge).offer(b);
   }
 
   @Override
@@ -139,12 +157,14 @@ final class StoringChunkConsumer implements ChunkConsumer {
       s.ctx.setContentSize(true);
       s.level = store.level();
     }
-    int bound = (int) Zstd.compressBound(len);
-    if (s.out.length < bound) {
-      s.out = new byte[bound];
+    byte[] frame = frameBuffer((int) Zstd.compressBound(len));
+    int n;
+    try {
+      n = s.ctx.compressByteArray(frame, 0, frame.length, buf, 0, len);
+    } catch (RuntimeException e) {
+      recycleFrame(frame);
+      throw e;
     }
-    int n = s.ctx.compressByteArray(s.out, 0, s.out.length, buf, 0, len);
-    byte[] frame = Arrays.copyOf(s.out, n);
     try {
       writer.execute(
           () -> {
@@ -157,10 +177,12 @@ final class StoringChunkConsumer implements ChunkConsumer {
             } catch (Throwable t) {
               f.completeExceptionally(t);
             } finally {
+              recycleFrame(frame);
               inFlight.release();
             }
           });
     } catch (java.util.concurrent.RejectedExecutionException e) {
+      recycleFrame(frame);
       f.completeExceptionally(new IOException("the manifester is shutting down", e));
       return false;
     }

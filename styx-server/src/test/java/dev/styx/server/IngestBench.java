@@ -7,6 +7,7 @@ import dev.styx.nix.StorePath;
 import dev.styx.sig.NixKeyring;
 import dev.styx.sig.NixPublicKey;
 import dev.styx.sig.NixSecretKey;
+import dev.styx.testing.Jit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -30,8 +31,9 @@ import org.tukaani.xz.XZInputStream;
  *
  * Ingest = the manifester's whole path minus HTTP: narinfo + signature check, NAR streamed,
  * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-3 compressed and written to a fresh
- * chunk store, manifest signed and stored. Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH
- * PUBKEY [REPS].
+ * chunk store, manifest signed and stored. Measured warm: {@code styx.bench.warmups} (default 4)
+ * unmeasured ingests first, then a wait for the JIT to settle. Usage: IngestBench WORK NONE_CACHE
+ * XZ_CACHE STOREPATH PUBKEY [REPS].
  */
 public final class IngestBench {
   private IngestBench() {}
@@ -54,6 +56,22 @@ public final class IngestBench {
         sp, narSize / 1e6, Files.size(xzFile) / 1e6, cores);
 
     byte[] nar = Files.readAllBytes(narFile);
+    // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code
+    // ~2,000
+    // times per JDK NAR, so the first few ingests still run partly interpreted or C1-compiled and
+    // C2 compiles beside them (10% of the CPU of the 3rd and 4th ingests in a perf profile).
+    int warmups = Integer.getInteger("styx.bench.warmups", 4);
+    long w0 = System.nanoTime();
+    for (int i = 0; i < warmups; i++) {
+      timeIngest(work, none, sp, keys);
+      timeZstd(nar, cores);
+    }
+    if (warmups > 0) {
+      long quiet = Jit.awaitQuiet();
+      System.out.printf(
+          "warm-up: %d ingests in %.1f s, JIT settled after %.1f s more%n",
+          warmups, (System.nanoTime() - w0 - quiet) / 1e9, quiet / 1e9);
+    }
     // Each side of a ratio is measured right after the other, so a paired ratio sees about the same
     // machine load; the summary gives best-of-N throughputs and the median and range of the paired
     // ratios (the machine may be shared).
@@ -172,7 +190,12 @@ public final class IngestBench {
 
   static long measure(int slot, long bytes, Timed t) throws Exception {
     long c0 = OS.getProcessCpuTime() + childrenCpuNanos();
+    long m0 = System.nanoTime();
     long nanos = t.run();
+    if (Boolean.getBoolean("styx.bench.marks")) {
+      // CLOCK_MONOTONIC seconds, to cut a `perf record -k CLOCK_MONOTONIC` profile to this window
+      System.out.printf("MARK %d %.6f %.6f%n", slot, m0 / 1e9, System.nanoTime() / 1e9);
+    }
     long used = OS.getProcessCpuTime() + childrenCpuNanos() - c0;
     CPU[slot] = Math.min(CPU[slot], used / 1e6 / (bytes / 1e6));
     return nanos;
@@ -191,12 +214,22 @@ public final class IngestBench {
     return bytes / 1e6 / (nanos / 1e9);
   }
 
+  /**
+   * Output of the zstd side, allocated once: a fresh 271 MB array per run is a humongous allocation
+   * that sometimes waited for a GC (runs at a third of the usual speed), which flattered ingest.
+   */
+  private static byte[] zstdOut = new byte[0];
+
   static long timeZstd(byte[] nar, int cores) {
+    int bound = (int) com.github.luben.zstd.Zstd.compressBound(nar.length);
+    if (zstdOut.length < bound) {
+      zstdOut = new byte[bound];
+    }
     long t = System.nanoTime();
     try (ZstdCompressCtx c = new ZstdCompressCtx()) {
       c.setLevel(3);
       c.setWorkers(cores);
-      c.compress(nar);
+      c.compressByteArray(zstdOut, 0, zstdOut.length, nar, 0, nar.length);
     }
     return System.nanoTime() - t;
   }
