@@ -148,8 +148,17 @@ class ExternalDecoderTest {
   @Test
   void closingEarlyKillsTheChild() throws Exception {
     Tiers.requireCommand("xz");
-    NixCacheFixture fx = NixCacheFixture.shared();
-    byte[] file = compressedNar(fx, "xz");
+    // 64 MiB of output: the child blocks on the full pipe and is alive when looked at. (The small
+    // fixture NAR fit in the pipe buffer: xz could finish and exit before the check, a flake.)
+    java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream();
+    try (org.tukaani.xz.XZOutputStream x =
+        new org.tukaani.xz.XZOutputStream(z, new org.tukaani.xz.LZMA2Options(0))) {
+      byte[] line = "a line of a large, very compressible file\n".repeat(1000).getBytes();
+      for (int i = 0; i < (64 << 20) / line.length; i++) {
+        x.write(line);
+      }
+    }
+    byte[] file = z.toByteArray();
     InputStream in = Decompression.open("xz", new ByteArrayInputStream(file), "t.xz");
     assertTrue(in.read() >= 0);
     List<ProcessHandle> kids = ProcessHandle.current().children().toList();
