@@ -50,4 +50,27 @@ class SyscallsTest {
     assertThrows(
         IndexOutOfBoundsException.class, () -> Syscalls.writeFully(0, new byte[10], 5, 10));
   }
+
+  @Test
+  void procSelfFdLinksAnUnnamedFileWithoutPrivileges() throws Exception {
+    // The fallback of linkTmpFile when AT_EMPTY_PATH is refused (no CAP_DAC_READ_SEARCH): root
+    // never takes it, so the call it makes is checked here directly.
+    int fd = Syscalls.open(tmp, Syscalls.O_TMPFILE | Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0644);
+    try {
+      Syscalls.writeFully(fd, new byte[] {1, 2, 3}, 0, 3);
+      Path dest = tmp.resolve("via-proc");
+      int r =
+          Syscalls.libc()
+              .linkat(
+                  Syscalls.AT_FDCWD,
+                  "/proc/self/fd/" + fd,
+                  Syscalls.AT_FDCWD,
+                  dest.toString(),
+                  Syscalls.AT_SYMLINK_FOLLOW);
+      assertEquals(0, r, "linkat via /proc/self/fd, errno " + Syscalls.errno());
+      assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(dest));
+    } finally {
+      Syscalls.close(fd);
+    }
+  }
 }
