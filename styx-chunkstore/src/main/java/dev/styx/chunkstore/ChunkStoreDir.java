@@ -40,6 +40,8 @@ import java.util.regex.Pattern;
  * manifest request reads one.
  */
 public final class ChunkStoreDir {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ChunkStoreDir.class);
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   /** Age after which a temp file is considered left behind by a crash. */
@@ -237,7 +239,7 @@ public final class ChunkStoreDir {
         if (e.errno() != EOPNOTSUPP && e.errno() != EISDIR && e.errno() != EINVAL) {
           throw e;
         }
-        tmpFiles = false; // this file system (or kernel) has no O_TMPFILE
+        noTmpFiles(e); // this file system (or kernel) has no O_TMPFILE
       }
       if (fd >= 0) {
         boolean linked = false;
@@ -253,7 +255,7 @@ public final class ChunkStoreDir {
             if (e.errno() == Syscalls.EEXIST) {
               linked = true; // another writer stored the same content-addressed chunk first
             } else if (e.errno() == Syscalls.ENOENT && Files.isDirectory(chunkDir)) {
-              tmpFiles = false; // no AT_EMPTY_PATH (CAP_DAC_READ_SEARCH) and no /proc/self/fd
+              noTmpFiles(e); // no AT_EMPTY_PATH (CAP_DAC_READ_SEARCH) and no /proc/self/fd
             } else {
               throw e;
             }
@@ -270,6 +272,21 @@ public final class ChunkStoreDir {
       }
     }
     writeAtomically(dest, bytes, off, len, true);
+  }
+
+  /**
+   * For tests: writes chunks as a file system without {@code O_TMPFILE} makes it (none of the file
+   * systems this machine can mount lacks it).
+   */
+  void useTempFilesForChunks() {
+    tmpFiles = false;
+  }
+
+  private void noTmpFiles(SyscallException why) {
+    if (tmpFiles) {
+      tmpFiles = false;
+      log.info("chunk store {}: unnamed chunk files unavailable ({}); using temp files", root, why);
+    }
   }
 
   /**

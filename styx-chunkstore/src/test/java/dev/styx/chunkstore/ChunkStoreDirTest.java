@@ -48,6 +48,20 @@ class ChunkStoreDirTest {
   }
 
   @Test
+  void chunksWithoutUnnamedFilesGoThroughTempFilesAndStillDropBehind() throws Exception {
+    ChunkStoreDir s = new ChunkStoreDir(tmp, 3);
+    s.useTempFilesForChunks();
+    List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + 8, 16 << 10);
+    for (ChunkDigest d : ds) {
+      assertTrue(s.readChunk(d).isPresent());
+      assertEquals(-1, s.putChunk(d, new byte[0], 0, 0), "present: not written again");
+    }
+    try (Stream<Path> t = Files.list(s.tmpDir())) {
+      assertEquals(0, t.count(), "every temp file was renamed into place");
+    }
+  }
+
+  @Test
   void concurrentWritersOfTheSameChunkLeaveOneGoodObject() throws Exception {
     ChunkStoreDir s = new ChunkStoreDir(tmp, 3);
     byte[] data = new byte[65536];
