@@ -34,10 +34,10 @@ import java.util.regex.Pattern;
  * atomically renamed into place; temp files are removed once they are an hour old. Chunks are
  * content-addressed, so writes are idempotent and need no locking.
  *
- * <p>New chunk files are written back early and then dropped from the page cache ({@link
- * DropBehind}): an ingest writes far more chunk bytes than are read soon after. {@code
- * -Dstyx.chunkstore.dropBehind=false} keeps them cached instead. Manifests stay cached: every
- * manifest request reads one.
+ * <p>New chunk files stay in the page cache, where the client that asked for the ingest finds them
+ * when it fetches them. {@code -Dstyx.chunkstore.dropBehind=true} writes each back at once and
+ * drops it from the cache soon after ({@link DropBehind}), for hosts where ingest must not grow the
+ * page cache. Manifests always stay cached.
  */
 public final class ChunkStoreDir {
   private static final org.slf4j.Logger log =
@@ -62,7 +62,7 @@ public final class ChunkStoreDir {
   private final Path tmpDir;
   private final int level;
   private final DropBehind dropBehind =
-      Boolean.parseBoolean(System.getProperty("styx.chunkstore.dropBehind", "true"))
+      Boolean.parseBoolean(System.getProperty("styx.chunkstore.dropBehind", "false"))
           ? new DropBehind()
           : null;
 

@@ -7,16 +7,19 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Keeps freshly written chunk files out of the page cache. An ingest writes every new chunk once
- * and serves it later, if at all; caching it only displaces data that is read. Each chunk's
- * writeback is started as soon as it is written ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)},
- * asynchronous), and once {@link #WINDOW} newer chunks have been written, by when its writeback has
- * normally finished, its clean pages are dropped ({@code POSIX_FADV_DONTNEED}). Pages still under
- * writeback are left alone: the advice is best effort and never loses data.
+ * Keeps freshly written chunk files out of the page cache (opt-in: {@code
+ * -Dstyx.chunkstore.dropBehind=true}), for a host where ingest must not grow the cache. Each
+ * chunk's writeback is started as soon as it is written ({@code
+ * sync_file_range(SYNC_FILE_RANGE_WRITE)}, asynchronous), and once {@link #WINDOW} newer chunks
+ * have been written, by when its writeback has normally finished, its clean pages are dropped
+ * ({@code POSIX_FADV_DONTNEED}). Pages still under writeback are left alone: the advice is best
+ * effort and never loses data.
  *
- * <p>Measured on the ingest benchmark (2-core VM): the chunk writer used 330-410 ms of CPU per JDK
- * NAR with this, 490-690 ms without. Writes into fresh page-cache pages are what cost: a dropped
- * page is reused warm by the next chunk, while a new one may first have to come back from the host.
+ * <p>Not the default, by measurement (ingest benchmark, 2-core VM): with plain buffered writes a
+ * JDK ingest took 5.4-6.2 ms of CPU per MB against 5.7-6.1 with this, and used less CPU in 5 of 7
+ * paired comparisons. Early in development the opposite held (chunk writer 330-410 vs 490-690 ms):
+ * on this VM a new page-cache page may first have to come back from the host, which a recycled
+ * dropped page does not, so the winner depends on how much memory was freed just before.
  */
 final class DropBehind {
   /** Chunks written after a chunk before its pages are dropped (~64 x 70 KB in a JDK ingest). */

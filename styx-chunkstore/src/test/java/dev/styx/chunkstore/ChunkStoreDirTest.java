@@ -49,7 +49,13 @@ class ChunkStoreDirTest {
 
   @Test
   void chunksWithoutUnnamedFilesGoThroughTempFilesAndStillDropBehind() throws Exception {
-    ChunkStoreDir s = new ChunkStoreDir(tmp, 3);
+    System.setProperty("styx.chunkstore.dropBehind", "true");
+    ChunkStoreDir s;
+    try {
+      s = new ChunkStoreDir(tmp, 3);
+    } finally {
+      System.clearProperty("styx.chunkstore.dropBehind");
+    }
     s.useTempFilesForChunks();
     List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + 8, 16 << 10);
     for (ChunkDigest d : ds) {
@@ -133,14 +139,20 @@ class ChunkStoreDirTest {
   }
 
   @Test
-  void writtenChunksLeaveThePageCacheUnlessDropBehindIsOff() throws Exception {
+  void writtenChunksLeaveThePageCacheOnlyWithDropBehind() throws Exception {
     Tiers.requireCommand("fincore");
     // A disk-backed file system: a tmpfs keeps its pages whatever the advice says.
     Path dir = Files.createTempDirectory(Path.of("target"), "drop-behind");
     String fs = Tiers.run(null, "stat", "-f", "-c", "%T", dir.toString()).trim();
     assertTrue(!fs.equals("tmpfs") && !fs.equals("ramfs"), "needs a disk file system, got " + fs);
     int old = 40;
-    ChunkStoreDir s = new ChunkStoreDir(dir.resolve("on"), 3);
+    System.setProperty("styx.chunkstore.dropBehind", "true");
+    ChunkStoreDir s;
+    try {
+      s = new ChunkStoreDir(dir.resolve("on"), 3);
+    } finally {
+      System.clearProperty("styx.chunkstore.dropBehind");
+    }
     List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + old, 64 << 10);
     int dropped = 0;
     for (ChunkDigest d : ds.subList(0, old)) {
@@ -154,13 +166,11 @@ class ChunkStoreDirTest {
       assertTrue(s.readChunk(d).isPresent(), "dropped chunks read back from disk");
     }
 
-    System.setProperty("styx.chunkstore.dropBehind", "false");
     try {
-      ChunkStoreDir kept = new ChunkStoreDir(dir.resolve("off"), 3);
+      ChunkStoreDir kept = new ChunkStoreDir(dir.resolve("off"), 3); // the default
       List<ChunkDigest> ks = putRandomChunks(kept, DropBehind.WINDOW + old, 64 << 10);
-      assertTrue(residentBytes(kept.chunkPath(ks.get(0))) > 0, "with drop-behind off, chunks stay");
+      assertTrue(residentBytes(kept.chunkPath(ks.get(0))) > 0, "by default, chunks stay cached");
     } finally {
-      System.clearProperty("styx.chunkstore.dropBehind");
       try (Stream<Path> w = Files.walk(dir)) {
         for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
           Files.delete(p);
