@@ -57,7 +57,7 @@ public final class FileBackedMount {
         mount(image, target, options + ",directio");
         return;
       } catch (SyscallException e) {
-        if (e.errno() != 22) { // EINVAL: a kernel without the option; mount buffered instead
+        if (e.errno() != Syscalls.EINVAL) { // a kernel without the option: mount buffered
           throw e;
         }
       }
@@ -79,7 +79,7 @@ public final class FileBackedMount {
     try {
       Syscalls.umount(target, 0);
     } catch (SyscallException e) {
-      if (e.errno() != 16) { // EBUSY
+      if (e.errno() != Syscalls.EBUSY) {
         throw e;
       }
       Syscalls.umount(target, Syscalls.MNT_DETACH);

@@ -38,9 +38,14 @@ public final class Syscalls {
   // linkat(2) flags
   public static final int AT_SYMLINK_FOLLOW = 0x400;
   public static final int AT_EMPTY_PATH = 0x1000;
-  // errno values callers branch on
+  // errno values callers branch on (asm-generic/errno-base.h, errno.h)
   public static final int ENOENT = 2;
+  public static final int EINTR = 4;
+  public static final int EBUSY = 16;
   public static final int EEXIST = 17;
+  public static final int EISDIR = 21;
+  public static final int EINVAL = 22;
+  public static final int EOPNOTSUPP = 95;
   // fcntl(2) commands
   static final int F_GETFD = 1;
   static final int F_GETFL = 3;
@@ -349,7 +354,7 @@ public final class Syscalls {
     p.putShort(6, (short) 0);
     int r = LIBC.poll(p, 1, timeoutMs);
     if (r < 0) {
-      if (errno() == 4) { // EINTR
+      if (errno() == EINTR) {
         return 0;
       }
       throw error("poll(" + fd + ")");

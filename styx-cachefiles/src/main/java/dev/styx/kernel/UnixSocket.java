@@ -167,7 +167,7 @@ public final class UnixSocket implements AutoCloseable {
     long n;
     do {
       n = Syscalls.libc().recvmsg(fd, msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && Syscalls.errno() == 4); // EINTR
+    } while (n < 0 && Syscalls.errno() == Syscalls.EINTR);
     if (n < 0) {
       throw Syscalls.error("recvmsg(" + fd + ")");
     }

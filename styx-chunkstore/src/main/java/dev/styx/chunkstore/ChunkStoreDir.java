@@ -66,10 +66,6 @@ public final class ChunkStoreDir {
           ? new DropBehind()
           : null;
 
-  private static final int EISDIR = 21;
-  private static final int EINVAL = 22;
-  private static final int EOPNOTSUPP = 95;
-
   /** Whether chunk files are created unnamed ({@code O_TMPFILE}); cleared if the FS refuses it. */
   private volatile boolean tmpFiles = true;
 
@@ -229,49 +225,52 @@ public final class ChunkStoreDir {
    * rename; on a file system without {@code O_TMPFILE}, through a temp file and a rename.
    */
   private void writeChunk(Path dest, byte[] bytes, int off, int len) throws IOException {
-    if (tmpFiles) {
-      int fd = -1;
-      try {
-        fd =
-            Syscalls.open(
-                chunkDir, Syscalls.O_TMPFILE | Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0644);
-      } catch (SyscallException e) {
-        if (e.errno() != EOPNOTSUPP && e.errno() != EISDIR && e.errno() != EINVAL) {
-          throw e;
-        }
-        noTmpFiles(e); // this file system (or kernel) has no O_TMPFILE
-      }
-      if (fd >= 0) {
-        boolean linked = false;
-        try {
-          Syscalls.writeFully(fd, bytes, off, len);
-          if (dropBehind != null) {
-            DropBehind.startWriteback(fd);
-          }
-          try {
-            Syscalls.linkTmpFile(fd, dest);
-            linked = true;
-          } catch (SyscallException e) {
-            if (e.errno() == Syscalls.EEXIST) {
-              linked = true; // another writer stored the same content-addressed chunk first
-            } else if (e.errno() == Syscalls.ENOENT && Files.isDirectory(chunkDir)) {
-              noTmpFiles(e); // no AT_EMPTY_PATH (CAP_DAC_READ_SEARCH) and no /proc/self/fd
-            } else {
-              throw e;
-            }
-          }
-        } finally {
-          Syscalls.close(fd); // an unnamed file that was not linked is freed here
-        }
-        if (linked) {
-          if (dropBehind != null) {
-            dropBehind.written(dest);
-          }
-          return;
-        }
-      }
+    if (!tmpFiles || !writeUnnamed(dest, bytes, off, len)) {
+      writeAtomically(dest, bytes, off, len, dropBehind != null);
     }
-    writeAtomically(dest, bytes, off, len, true);
+    if (dropBehind != null) {
+      dropBehind.written(dest);
+    }
+  }
+
+  /**
+   * The {@code O_TMPFILE} + {@code linkat} write of a chunk; false (nothing written) where this
+   * store cannot make or link unnamed files, which then turns them off for good.
+   */
+  private boolean writeUnnamed(Path dest, byte[] bytes, int off, int len) throws IOException {
+    int fd;
+    try {
+      fd =
+          Syscalls.open(
+              chunkDir, Syscalls.O_TMPFILE | Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0644);
+    } catch (SyscallException e) {
+      int errno = e.errno();
+      if (errno != Syscalls.EOPNOTSUPP && errno != Syscalls.EISDIR && errno != Syscalls.EINVAL) {
+        throw e;
+      }
+      noTmpFiles(e); // this file system (or kernel) has no O_TMPFILE
+      return false;
+    }
+    try {
+      Syscalls.writeFully(fd, bytes, off, len);
+      if (dropBehind != null) {
+        DropBehind.startWriteback(fd);
+      }
+      try {
+        Syscalls.linkTmpFile(fd, dest);
+      } catch (SyscallException e) {
+        if (e.errno() == Syscalls.ENOENT && Files.isDirectory(chunkDir)) {
+          noTmpFiles(e); // no AT_EMPTY_PATH (CAP_DAC_READ_SEARCH) and no /proc/self/fd
+          return false;
+        }
+        if (e.errno() != Syscalls.EEXIST) {
+          throw e;
+        } // EEXIST: another writer stored the same content-addressed chunk first
+      }
+      return true;
+    } finally {
+      Syscalls.close(fd); // an unnamed file that was not linked is freed here
+    }
   }
 
   /**
@@ -290,10 +289,10 @@ public final class ChunkStoreDir {
   }
 
   /**
-   * Writes {@code bytes[off, off+len)} to a new temp file and renames it over {@code dest}. A chunk
-   * ({@code chunk} true) is handed to the drop-behind once it is in place.
+   * Writes {@code bytes[off, off+len)} to a new temp file and renames it over {@code dest}; with
+   * {@code startWriteback} (a chunk under drop-behind) its writeback starts before the rename.
    */
-  private void writeAtomically(Path dest, byte[] bytes, int off, int len, boolean chunk)
+  private void writeAtomically(Path dest, byte[] bytes, int off, int len, boolean startWriteback)
       throws IOException {
     // Unique per process and write; O_EXCL refuses to reuse a name left by someone else.
     Path tmp = tmpDir.resolve(TMP_PREFIX + TMP_SEQ.incrementAndGet() + ".tmp");
@@ -306,7 +305,7 @@ public final class ChunkStoreDir {
               0644);
       try {
         Syscalls.writeFully(fd, bytes, off, len);
-        if (chunk && dropBehind != null) {
+        if (startWriteback) {
           DropBehind.startWriteback(fd);
         }
       } finally {
@@ -322,9 +321,6 @@ public final class ChunkStoreDir {
       if (!moved) {
         Files.deleteIfExists(tmp);
       }
-    }
-    if (chunk && dropBehind != null) {
-      dropBehind.written(dest);
     }
   }
 }

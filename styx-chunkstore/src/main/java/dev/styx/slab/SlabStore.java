@@ -131,7 +131,7 @@ public final class SlabStore implements AutoCloseable {
       Syscalls.addStatusFlag(fd, Syscalls.O_DIRECT);
       direct.add(id);
     } catch (SyscallException e) {
-      if (e.errno() != 22) { // EINVAL: this file system has no direct I/O
+      if (e.errno() != Syscalls.EINVAL) { // this file system has no direct I/O
         throw e;
       }
       log.warn("slab {}: {} refuses O_DIRECT; it is written through the page cache", id, dir);

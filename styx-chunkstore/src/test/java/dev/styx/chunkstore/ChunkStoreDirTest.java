@@ -49,13 +49,7 @@ class ChunkStoreDirTest {
 
   @Test
   void chunksWithoutUnnamedFilesGoThroughTempFilesAndStillDropBehind() throws Exception {
-    System.setProperty("styx.chunkstore.dropBehind", "true");
-    ChunkStoreDir s;
-    try {
-      s = new ChunkStoreDir(tmp, 3);
-    } finally {
-      System.clearProperty("styx.chunkstore.dropBehind");
-    }
+    ChunkStoreDir s = withDropBehind(tmp);
     s.useTempFilesForChunks();
     List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + 8, 16 << 10);
     for (ChunkDigest d : ds) {
@@ -124,6 +118,16 @@ class ChunkStoreDirTest {
     return Long.parseLong(out.trim());
   }
 
+  /** A store opened with -Dstyx.chunkstore.dropBehind=true (read when a store is opened). */
+  private static ChunkStoreDir withDropBehind(Path root) throws IOException {
+    System.setProperty("styx.chunkstore.dropBehind", "true");
+    try {
+      return new ChunkStoreDir(root, 3);
+    } finally {
+      System.clearProperty("styx.chunkstore.dropBehind");
+    }
+  }
+
   private static List<ChunkDigest> putRandomChunks(ChunkStoreDir s, int count, int size)
       throws IOException {
     java.util.Random r = new java.util.Random(count);
@@ -146,13 +150,7 @@ class ChunkStoreDirTest {
     String fs = Tiers.run(null, "stat", "-f", "-c", "%T", dir.toString()).trim();
     assertTrue(!fs.equals("tmpfs") && !fs.equals("ramfs"), "needs a disk file system, got " + fs);
     int old = 40;
-    System.setProperty("styx.chunkstore.dropBehind", "true");
-    ChunkStoreDir s;
-    try {
-      s = new ChunkStoreDir(dir.resolve("on"), 3);
-    } finally {
-      System.clearProperty("styx.chunkstore.dropBehind");
-    }
+    ChunkStoreDir s = withDropBehind(dir.resolve("on"));
     List<ChunkDigest> ds = putRandomChunks(s, DropBehind.WINDOW + old, 64 << 10);
     int dropped = 0;
     for (ChunkDigest d : ds.subList(0, old)) {

@@ -110,13 +110,7 @@ class ExternalDecoderTest {
         // The same failure again, not a different one, if the caller reads on.
         assertEquals(e, assertThrows(IOException.class, in::read));
       }
-      InputStream in = Decompression.open(compression, new ByteArrayInputStream(file), "t");
-      assertTrue(in.read() >= 0);
-      in.close();
-      assertTrue(
-          Thread.getAllStackTraces().keySet().stream()
-              .noneMatch(t -> t.getName().startsWith("nar-readahead-") && t.isAlive()),
-          "read-ahead thread still running after close");
+      ReadAheadThreads.assertEndOnEarlyClose(compression, file);
     } finally {
       System.clearProperty(Decompression.EXTERNAL_PROPERTY);
     }

@@ -183,12 +183,6 @@ class LzmaDecoderTest {
         assertThrows(IOException.class, () -> direct.readNBytes(new byte[8 << 20], 0, 8 << 20));
     assertTrue(e.getMessage().contains("closed"), e.getMessage());
 
-    InputStream in = Decompression.open("xz", new ByteArrayInputStream(file), "t.xz");
-    assertTrue(in.read() >= 0);
-    in.close();
-    assertTrue(
-        Thread.getAllStackTraces().keySet().stream()
-            .noneMatch(t -> t.getName().startsWith("nar-readahead-") && t.isAlive()),
-        "read-ahead thread still running after close");
+    ReadAheadThreads.assertEndOnEarlyClose("xz", file);
   }
 }

@@ -9,7 +9,6 @@ import dev.styx.manifest.ChunkConsumer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -37,14 +36,11 @@ final class StoringChunkConsumer implements ChunkConsumer {
   private final Semaphore inFlight;
   private final int maxInFlight;
   private volatile boolean aborted;
-  private final ConcurrentLinkedQueue<byte[]> free64k = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<byte[]> freeLarge = new ConcurrentLinkedQueue<>();
+  private final ArrayPool chunkBuffers = new ArrayPool(1 << ChunkPolicy.SHIFT_64K);
 
   /** Compressed frames travel to the writer in recycled arrays (no copy, no heap churn). */
-  private static final int SMALL_FRAME = (int) Zstd.compressBound(1 << ChunkPolicy.SHIFT_64K);
-
-  private final ConcurrentLinkedQueue<byte[]> freeFrames64k = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<byte[]> freeFramesLarge = new ConcurrentLinkedQueue<>();
+  private final ArrayPool frames =
+      new ArrayPool((int) Zstd.compressBound(1 << ChunkPolicy.SHIFT_64K));
 
   StoringChunkConsumer(
       ChunkStoreDir store,
@@ -62,33 +58,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
 
   @Override
   public byte[] buffer(int size) {
-    ConcurrentLinkedQueue<byte[]> q = size <= (1 << ChunkPolicy.SHIFT_64K) ? free64k : freeLarge;
-    byte[] b = q.poll();
-    while (b != null && b.length < size) {
-      b = q.poll(); // a smaller large buffer (256 KiB) for a 1 MiB chunk: drop it
-    }
-    if (b != null) {
-      return b;
-    }
-    return new byte[size <= (1 << ChunkPolicy.SHIFT_64K) ? 1 << ChunkPolicy.SHIFT_64K : size];
-  }
-
-  private void recycle(byte[] b) {
-    (b.length <= (1 << ChunkPolicy.SHIFT_64K) ? free64k : freeLarge).offer(b);
-  }
-
-  /** An array of at least {@code bound} bytes to compress into. */
-  private byte[] frameBuffer(int bound) {
-    ConcurrentLinkedQueue<byte[]> q = bound <= SMALL_FRAME ? freeFrames64k : freeFramesLarge;
-    byte[] b = q.poll();
-    while (b != null && b.length < bound) {
-      b = q.poll(); // a 256 KiB chunk's frame array for a 1 MiB chunk: drop it
-    }
-    return b != null ? b : new byte[bound <= SMALL_FRAME ? SMALL_FRAME : bound];
-  }
-
-  private void recycleFrame(byte[] b) {
-    (b.length <= SMALL_FRAME ? freeFrames64k : freeFramesLarge).offer(b);
+    return chunkBuffers.take(size);
   }
 
   @Override
@@ -109,7 +79,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
             } catch (Throwable t) {
               f.completeExceptionally(t);
             } finally {
-              recycle(buf);
+              chunkBuffers.give(buf);
               if (!handedOff) {
                 inFlight.release();
               }
@@ -157,12 +127,12 @@ final class StoringChunkConsumer implements ChunkConsumer {
       s.ctx.setContentSize(true);
       s.level = store.level();
     }
-    byte[] frame = frameBuffer((int) Zstd.compressBound(len));
+    byte[] frame = frames.take((int) Zstd.compressBound(len));
     int n;
     try {
       n = s.ctx.compressByteArray(frame, 0, frame.length, buf, 0, len);
     } catch (RuntimeException e) {
-      recycleFrame(frame);
+      frames.give(frame);
       throw e;
     }
     try {
@@ -177,12 +147,12 @@ final class StoringChunkConsumer implements ChunkConsumer {
             } catch (Throwable t) {
               f.completeExceptionally(t);
             } finally {
-              recycleFrame(frame);
+              frames.give(frame);
               inFlight.release();
             }
           });
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      recycleFrame(frame);
+      frames.give(frame);
       f.completeExceptionally(new IOException("the manifester is shutting down", e));
       return false;
     }

@@ -56,10 +56,9 @@ public final class IngestBench {
         sp, narSize / 1e6, Files.size(xzFile) / 1e6, cores);
 
     byte[] nar = Files.readAllBytes(narFile);
-    // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code
-    // ~2,000
-    // times per JDK NAR, so the first few ingests still run partly interpreted or C1-compiled and
-    // C2 compiles beside them (10% of the CPU of the 3rd and 4th ingests in a perf profile).
+    // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code about
+    // 2,000 times per JDK NAR, so the first few ingests still run partly interpreted or C1-compiled
+    // and C2 compiles beside them (10% of the CPU of the 3rd and 4th ingests in a perf profile).
     int warmups = Integer.getInteger("styx.bench.warmups", 4);
     long w0 = System.nanoTime();
     for (int i = 0; i < warmups; i++) {
