@@ -1,6 +1,8 @@
 package dev.styx.server;
 
 import com.github.luben.zstd.ZstdCompressCtx;
+import dev.styx.chunk.ChunkDigest;
+import dev.styx.chunk.ChunkPolicy;
 import dev.styx.chunkstore.ChunkStoreDir;
 import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.StorePath;
@@ -11,6 +13,7 @@ import dev.styx.testing.Jit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -32,8 +35,9 @@ import org.tukaani.xz.XZInputStream;
  * Ingest = the manifester's whole path minus HTTP: narinfo + signature check, NAR streamed,
  * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-3 compressed and written to a fresh
  * chunk store, manifest signed and stored. Measured warm: {@code styx.bench.warmups} (default 4)
- * unmeasured ingests first, then a wait for the JIT to settle. Usage: IngestBench WORK NONE_CACHE
- * XZ_CACHE STOREPATH PUBKEY [REPS].
+ * unmeasured ingests first, then a wait for the JIT to settle. Also printed: the chunk store's size
+ * and the ingest CPU floor ({@link Floor}). Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH
+ * PUBKEY [REPS]; with {@code -Dstyx.bench.xz=false} XZ_CACHE is not read.
  */
 public final class IngestBench {
   private IngestBench() {}
@@ -47,13 +51,10 @@ public final class IngestBench {
     int reps = a.length > 5 ? Integer.parseInt(a[5]) : 3;
     int cores = Runtime.getRuntime().availableProcessors();
     NarInfo niNone = NarInfo.parse(Files.readString(none.resolve(sp.hashPart() + ".narinfo")));
-    NarInfo niXz = NarInfo.parse(Files.readString(xz.resolve(sp.hashPart() + ".narinfo")));
     Path narFile = none.resolve(niNone.url());
-    Path xzFile = xz.resolve(niXz.url());
     long narSize = niNone.narSize();
-    System.out.printf(
-        "store path %s: NAR %.1f MB, .nar.xz %.1f MB, %d cores%n",
-        sp, narSize / 1e6, Files.size(xzFile) / 1e6, cores);
+    System.out.printf("store path %s: NAR %.1f MB, %d cores%n", sp, narSize / 1e6, cores);
+    Path xzFile = XZ_PARTS ? xzNar(xz, sp) : null;
 
     byte[] nar = Files.readAllBytes(narFile);
     // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code about
@@ -106,6 +107,8 @@ public final class IngestBench {
           mbps[5][r],
           mbps[5][r] / mbps[4][r]);
     }
+    printStoreSize(work.resolve("store-" + STORES.get()), narSize);
+    Floor floor = floor(nar, Path.of(sp.toString()));
     for (int i = 1; i <= STORES.get(); i++) {
       delete(work.resolve("store-" + i));
     }
@@ -117,6 +120,7 @@ public final class IngestBench {
         "ingest of the uncompressed NAR:                  %7.0f MB/s  ratio of bests %.2fx,"
             + " paired %s (budget >= 0.80x)%n",
         max(mbps[1]), max(mbps[1]) / max(mbps[0]), paired(mbps[1], mbps[0]));
+    floor.print(narSize, CPU[0]);
     if (!XZ_PARTS) {
       System.out.printf(
           "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n",
@@ -142,6 +146,102 @@ public final class IngestBench {
 
   /** {@code -Dstyx.bench.xz=false} measures only the uncompressed budget (seconds, not minutes). */
   static final boolean XZ_PARTS = Boolean.parseBoolean(System.getProperty("styx.bench.xz", "true"));
+
+  /**
+   * The CPU that any ingest of this NAR must spend, measured in memory on one thread (best of 3):
+   * zstd of every chunk at the chunk store's level (chunks cut from the store path's files by
+   * {@link ChunkPolicy}, as ingest cuts them), the SHA-256 of every chunk (its name) and the
+   * SHA-256 of the whole NAR (the NarHash check). Against the yardstick's CPU this bounds the ratio
+   * ingest can reach on all cores even with free parsing, file writes and scheduling.
+   */
+  record Floor(long chunks, long zstdNanos, long chunkShaNanos, long narShaNanos) {
+    void print(long narSize, double yardstickMsPerMb) {
+      double mb = narSize / 1e6;
+      double z = zstdNanos / 1e6 / mb;
+      double c = chunkShaNanos / 1e6 / mb;
+      double n = narShaNanos / 1e6 / mb;
+      double sum = z + c + n;
+      System.out.printf(
+          "ingest CPU floor (in memory, %d chunks): zstd-%d of the chunks %.2f + SHA-256 of the"
+              + " chunks %.2f + NarHash %.2f = %.2f ms per MB = %.2fx the zstd-3 yardstick's %.2f;"
+              + " ratio ceiling with free parsing and writes %.2fx%n",
+          chunks,
+          Integer.getInteger("styx.bench.level", 3),
+          z,
+          c,
+          n,
+          sum,
+          sum / yardstickMsPerMb,
+          yardstickMsPerMb,
+          yardstickMsPerMb / sum);
+    }
+  }
+
+  static Floor floor(byte[] nar, Path storePath) throws Exception {
+    List<byte[]> chunks = new java.util.ArrayList<>();
+    try (Stream<Path> s = Files.walk(storePath)) {
+      for (Path p : s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
+        byte[] b = Files.readAllBytes(p);
+        if (ChunkPolicy.isInline(b.length)) {
+          continue;
+        }
+        int size = ChunkPolicy.chunkSize(b.length);
+        for (int off = 0; off < b.length; off += size) {
+          chunks.add(java.util.Arrays.copyOfRange(b, off, Math.min(b.length, off + size)));
+        }
+      }
+    }
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    byte[] out =
+        new byte[(int) com.github.luben.zstd.Zstd.compressBound(1 << ChunkPolicy.SHIFT_1M)];
+    long zstd = Long.MAX_VALUE;
+    long chunkSha = Long.MAX_VALUE;
+    long narSha = Long.MAX_VALUE;
+    for (int rep = 0; rep < 3; rep++) {
+      try (ZstdCompressCtx c = new ZstdCompressCtx()) {
+        c.setLevel(Integer.getInteger("styx.bench.level", 3));
+        c.setContentSize(true);
+        long t = threads.getCurrentThreadCpuTime();
+        for (byte[] chunk : chunks) {
+          c.compressByteArray(out, 0, out.length, chunk, 0, chunk.length);
+        }
+        zstd = Math.min(zstd, threads.getCurrentThreadCpuTime() - t);
+      }
+      long t = threads.getCurrentThreadCpuTime();
+      for (byte[] chunk : chunks) {
+        ChunkDigest.of(chunk);
+      }
+      chunkSha = Math.min(chunkSha, threads.getCurrentThreadCpuTime() - t);
+      t = threads.getCurrentThreadCpuTime();
+      ChunkDigest.sha256().digest(nar);
+      narSha = Math.min(narSha, threads.getCurrentThreadCpuTime() - t);
+    }
+    return new Floor(chunks.size(), zstd, chunkSha, narSha);
+  }
+
+  /** The .nar.xz of {@code sp} in the xz cache. */
+  static Path xzNar(Path xzCache, StorePath sp) throws IOException {
+    NarInfo ni = NarInfo.parse(Files.readString(xzCache.resolve(sp.hashPart() + ".narinfo")));
+    Path file = xzCache.resolve(ni.url());
+    System.out.printf(".nar.xz %.1f MB%n", Files.size(file) / 1e6);
+    return file;
+  }
+
+  /** Chunk files and their bytes in one ingest's store, against the NAR size. */
+  static void printStoreSize(Path store, long narSize) throws IOException {
+    long files = 0;
+    long bytes = 0;
+    try (Stream<Path> s = Files.list(store.resolve("chunk"))) {
+      for (Path p : s.toList()) {
+        files++;
+        bytes += Files.size(p);
+      }
+    }
+    System.out.printf(
+        "chunk store after one ingest: %d chunk files, %.1f MB (%.1f%% of the NAR)%n",
+        files, bytes / 1e6, 100.0 * bytes / narSize);
+  }
 
   static double max(double[] v) {
     return java.util.Arrays.stream(v).max().orElse(0);
