@@ -20,6 +20,12 @@ public interface ChunkConsumer {
   Future<ChunkDigest> accept(byte[] buf, int len) throws IOException;
 
   /**
+   * Starts work on every chunk accepted so far; a consumer that batches chunks holds them until
+   * this (or a full batch). The builder calls it before it waits for digests.
+   */
+  default void flush() throws IOException {}
+
+  /**
    * After a failure: skips chunks not yet started and waits for those being written, so that when
    * it returns nothing of this ingest is still being written (no temp file appears later).
    */

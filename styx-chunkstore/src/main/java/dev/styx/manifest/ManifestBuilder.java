@@ -82,6 +82,7 @@ public final class ManifestBuilder {
   /** Waits for every chunk digest and returns the manifest. */
   public Manifest build(String storePath, String narHash, long narSize, List<String> references)
       throws IOException, InterruptedException {
+    sink.flush();
     List<ManifestEntry> entries = new ArrayList<>(pending.size());
     for (Object o : pending) {
       if (o instanceof PendingFile f) {
