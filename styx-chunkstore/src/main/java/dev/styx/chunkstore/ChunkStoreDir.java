@@ -152,17 +152,14 @@ public final class ChunkStoreDir {
     return z.length;
   }
 
-  /** Stores an already-compressed chunk object as is (the caller vouches for its content). */
-  public void putCompressedChunk(ChunkDigest d, byte[] zstdFrame) throws IOException {
-    putCompressedChunk(d, zstdFrame, 0, zstdFrame.length);
-  }
-
-  /** Stores {@code frame[off, off+len)}, an already-compressed chunk object, as is. */
+  /**
+   * Stores {@code frame[off, off+len)}, an already-compressed chunk object, as is (the caller
+   * vouches for its content). The caller has checked {@link #hasChunk} before compressing, so this
+   * does not look again: a copy another writer stored meanwhile is kept (the link finds it) or, on
+   * a file system without unnamed files, replaced by the same bytes.
+   */
   public void putCompressedChunk(ChunkDigest d, byte[] frame, int off, int len) throws IOException {
-    Path dest = chunkPath(d);
-    if (!Files.exists(dest)) {
-      writeChunk(dest, frame, off, len);
-    }
+    writeChunk(chunkPath(d), frame, off, len);
   }
 
   /** The stored (compressed) object of a chunk, if present. */
