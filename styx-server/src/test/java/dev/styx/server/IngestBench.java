@@ -124,7 +124,7 @@ public final class IngestBench {
     if (!XZ_PARTS) {
       System.out.printf(
           "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n",
-          CPU[0], CPU[1], Integer.getInteger("styx.bench.level", 3));
+          CPU[0], CPU[1], LEVEL);
       return;
     }
     System.out.printf(
@@ -143,6 +143,9 @@ public final class IngestBench {
             + " xz -dc %.2f, ingest .nar.xz %.2f, Java xz decode %.2f, ingest .nar.xz (Java) %.2f%n",
         CPU[0], CPU[1], CPU[2], CPU[3], CPU[4], CPU[5]);
   }
+
+  /** The chunk store's zstd level on the ingest side ({@code -Dstyx.bench.level}, default 3). */
+  static final int LEVEL = Integer.getInteger("styx.bench.level", 3);
 
   /** {@code -Dstyx.bench.xz=false} measures only the uncompressed budget (seconds, not minutes). */
   static final boolean XZ_PARTS = Boolean.parseBoolean(System.getProperty("styx.bench.xz", "true"));
@@ -166,7 +169,7 @@ public final class IngestBench {
               + " chunks %.2f + NarHash %.2f = %.2f ms per MB = %.2fx the zstd-3 yardstick's %.2f;"
               + " ratio ceiling with free parsing and writes %.2fx%n",
           chunks,
-          Integer.getInteger("styx.bench.level", 3),
+          LEVEL,
           z,
           c,
           n,
@@ -200,7 +203,7 @@ public final class IngestBench {
     long narSha = Long.MAX_VALUE;
     for (int rep = 0; rep < 3; rep++) {
       try (ZstdCompressCtx c = new ZstdCompressCtx()) {
-        c.setLevel(Integer.getInteger("styx.bench.level", 3));
+        c.setLevel(LEVEL);
         c.setContentSize(true);
         long t = threads.getCurrentThreadCpuTime();
         for (byte[] chunk : chunks) {
@@ -361,7 +364,7 @@ public final class IngestBench {
     // create, a cost of the benchmark loop that a long-lived chunk store does not pay.
     Path storeDir = work.resolve("store-" + STORES.incrementAndGet());
     delete(storeDir); // left by an aborted run: its manifests would be cache hits
-    ChunkStoreDir store = new ChunkStoreDir(storeDir, Integer.getInteger("styx.bench.level", 3));
+    ChunkStoreDir store = new ChunkStoreDir(storeDir, LEVEL);
     int cores = Runtime.getRuntime().availableProcessors();
     ExecutorService cpu = Executors.newFixedThreadPool(cores);
     ExecutorService ingest = Executors.newFixedThreadPool(1);
