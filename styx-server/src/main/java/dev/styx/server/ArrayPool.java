@@ -1,33 +1,80 @@
 package dev.styx.server;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Recycled byte arrays of one ingest (chunk buffers, compressed frames), so a large NAR does not
- * churn the heap: small requests share one size, large ones get arrays at least as big as asked.
+ * Recycled byte arrays in a few fixed lengths (chunk buffers, compressed frames), shared by every
+ * ingest of a manifester, so a steady stream of ingests allocates no new arrays: a fresh array
+ * costs zeroing, GC work and, on a VM, a host fault for every new page. A request gets an array of
+ * the smallest class that holds it; a request larger than every class gets a plain array that is
+ * not kept. At most {@code maxRetained} bytes wait in the pool; arrays given back beyond that are
+ * left to the GC, so a burst of concurrent ingests does not pin its peak memory for good.
  */
 final class ArrayPool {
-  private final int small;
-  private final ConcurrentLinkedQueue<byte[]> smalls = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<byte[]> larges = new ConcurrentLinkedQueue<>();
+  private final int[] lengths;
+  private final ConcurrentLinkedQueue<byte[]>[] free;
+  private final long maxRetained;
+  private final AtomicLong retained = new AtomicLong();
+  private final AtomicLong allocations = new AtomicLong();
 
-  /** A pool whose requests up to {@code small} bytes all get {@code small}-byte arrays. */
-  ArrayPool(int small) {
-    this.small = small;
+  /**
+   * A pool of arrays of the given lengths (ascending), keeping at most {@code maxRetained} bytes.
+   */
+  @SuppressWarnings("unchecked")
+  ArrayPool(long maxRetained, int... lengths) {
+    for (int i = 1; i < lengths.length; i++) {
+      if (lengths[i] <= lengths[i - 1]) {
+        throw new IllegalArgumentException("array classes must ascend: " + lengths[i]);
+      }
+    }
+    this.lengths = lengths.clone();
+    this.maxRetained = maxRetained;
+    this.free = new ConcurrentLinkedQueue[lengths.length];
+    for (int i = 0; i < lengths.length; i++) {
+      free[i] = new ConcurrentLinkedQueue<>();
+    }
   }
 
   /** A recycled or new array of at least {@code size} bytes. */
   byte[] take(int size) {
-    ConcurrentLinkedQueue<byte[]> q = size <= small ? smalls : larges;
-    byte[] b = q.poll();
-    while (b != null && b.length < size) {
-      b = q.poll(); // a 256 KiB chunk's array for a 1 MiB chunk: drop it
+    for (int i = 0; i < lengths.length; i++) {
+      if (size <= lengths[i]) {
+        byte[] b = free[i].poll();
+        if (b != null) {
+          retained.addAndGet(-b.length);
+          return b;
+        }
+        allocations.incrementAndGet();
+        return new byte[lengths[i]];
+      }
     }
-    return b != null ? b : new byte[Math.max(size, small)];
+    allocations.incrementAndGet();
+    return new byte[size];
   }
 
   /** Returns an array for reuse; the caller no longer touches it. */
   void give(byte[] b) {
-    (b.length <= small ? smalls : larges).offer(b);
+    for (int i = 0; i < lengths.length; i++) {
+      if (b.length == lengths[i]) {
+        if (retained.addAndGet(b.length) > maxRetained) {
+          retained.addAndGet(-b.length); // full: leave it to the GC
+        } else {
+          free[i].offer(b);
+        }
+        return;
+      }
+    }
+    // not one of our lengths (an oversized request): never kept
+  }
+
+  /** Arrays allocated because none of the right class was free (for tests and metrics). */
+  long allocations() {
+    return allocations.get();
+  }
+
+  /** Bytes waiting in the pool. */
+  long retainedBytes() {
+    return retained.get();
   }
 }

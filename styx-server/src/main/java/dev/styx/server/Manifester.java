@@ -55,15 +55,8 @@ public final class Manifester implements AutoCloseable {
   private final List<NixSecretKey> signingKeys;
   private final Map<String, BinaryCacheClient> upstreams = new LinkedHashMap<>();
   private final ExecutorService ingestPool;
-  private final ExecutorService cpu;
-
-  /** Writes new chunk files for every ingest (see StoringChunkConsumer). */
-  private final ExecutorService chunkWriter =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          Thread.ofPlatform().name("chunk-write").daemon(true).factory());
-
+  private final ChunkPipeline chunks;
   private final ServerMetrics metrics;
-  private final int chunksInFlight;
   private final ConcurrentHashMap<String, CompletableFuture<Result>> running =
       new ConcurrentHashMap<>();
 
@@ -71,7 +64,7 @@ public final class Manifester implements AutoCloseable {
    * @param upstreamUrls the allow-list; requests naming any other upstream are refused
    * @param upstreamKeys keys trusted for narinfo signatures (all upstreams)
    * @param ingestPool runs ingests (blocking network reads and NAR parsing)
-   * @param cpu hashes and compresses chunks
+   * @param chunks hashes, compresses and writes chunks (shared, not closed by this manifester)
    */
   public Manifester(
       ChunkStoreDir store,
@@ -79,7 +72,7 @@ public final class Manifester implements AutoCloseable {
       List<String> upstreamUrls,
       NixKeyring upstreamKeys,
       ExecutorService ingestPool,
-      ExecutorService cpu,
+      ChunkPipeline chunks,
       ServerMetrics metrics) {
     if (signingKeys.isEmpty()) {
       throw new IllegalArgumentException("the manifester needs a signing key");
@@ -90,9 +83,8 @@ public final class Manifester implements AutoCloseable {
     this.store = store;
     this.signingKeys = List.copyOf(signingKeys);
     this.ingestPool = ingestPool;
-    this.cpu = cpu;
+    this.chunks = chunks;
     this.metrics = metrics;
-    this.chunksInFlight = 4 * Runtime.getRuntime().availableProcessors() + 4;
     for (String u : upstreamUrls) {
       String norm = ManifestKey.normalizeUpstream(u);
       upstreams.put(norm, BinaryCacheClient.builder(norm).trustedKeys(upstreamKeys).build());
@@ -255,7 +247,7 @@ public final class Manifester implements AutoCloseable {
                         "upstream " + upstream + " has no narinfo for " + hashPart));
     ManifestBuilder builder =
         new ManifestBuilder(
-            new StoringChunkConsumer(store, cpu, chunkWriter, metrics, chunksInFlight));
+            new StoringChunkConsumer(store, chunks, metrics, chunks.chunksInFlight()));
     long narBytes;
     try (InputStream nar = client.openNar(ni)) {
       narBytes = NarReader.read(nar, new NarManifestVisitor(builder));
@@ -333,6 +325,5 @@ public final class Manifester implements AutoCloseable {
   @Override
   public void close() {
     upstreams.values().forEach(BinaryCacheClient::close);
-    chunkWriter.shutdown();
   }
 }

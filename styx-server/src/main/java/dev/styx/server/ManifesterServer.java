@@ -43,6 +43,7 @@ public final class ManifesterServer implements AutoCloseable {
 
   private final ServerMetrics metrics = new ServerMetrics();
   private final ExecutorService cpu;
+  private final ChunkPipeline chunkPipeline;
   private final ExecutorService ingests;
   private final ExecutorService requests;
   private final Manifester manifester;
@@ -54,13 +55,20 @@ public final class ManifesterServer implements AutoCloseable {
     store = new ChunkStoreDir(c.storeDir(), c.zstdLevel());
     int cores = Runtime.getRuntime().availableProcessors();
     cpu = pool("styx-cpu", cores, 4096);
+    chunkPipeline = new ChunkPipeline(cpu);
     ingests = pool("styx-ingest", c.maxIngests(), 1024);
     requests =
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("styx-req-", 0).factory());
     try {
       manifester =
           new Manifester(
-              store, c.signingKeys(), c.upstreams(), c.upstreamKeys(), ingests, cpu, metrics);
+              store,
+              c.signingKeys(),
+              c.upstreams(),
+              c.upstreamKeys(),
+              ingests,
+              chunkPipeline,
+              metrics);
       ChunkService chunks = new ChunkService(store, cpu, metrics, 3);
       http = new HttpServer(c.listen(), new HttpApi(manifester, chunks, metrics, requests));
     } catch (InterruptedException | RuntimeException e) {
@@ -117,6 +125,7 @@ public final class ManifesterServer implements AutoCloseable {
   private void shutdownPools() {
     requests.shutdownNow();
     ingests.shutdownNow();
+    chunkPipeline.close();
     cpu.shutdownNow();
   }
 }

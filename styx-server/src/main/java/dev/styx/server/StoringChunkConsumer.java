@@ -23,7 +23,8 @@ import java.util.concurrent.Semaphore;
  * one writer hand-off per batch rather than per chunk: each hand-off may wake a thread on the other
  * core, which on a VM is an inter-processor interrupt. A per-ingest semaphore, counted in 64 KiB
  * units, bounds the chunk bytes in flight (memory) and makes the reader wait when the pool falls
- * behind; chunk buffers are recycled so a large NAR does not churn the heap.
+ * behind. Threads, zstd contexts and recycled arrays belong to the manifester's {@link
+ * ChunkPipeline}, shared by all its ingests.
  *
  * <p>{@link #accept}, {@link #flush} and {@link #abort} are called by the one ingest thread that
  * owns the open batch.
@@ -64,11 +65,10 @@ final class StoringChunkConsumer implements ChunkConsumer {
   private final Semaphore inFlight;
   private final int maxUnits;
   private volatile boolean aborted;
-  private final ArrayPool chunkBuffers = new ArrayPool(1 << ChunkPolicy.SHIFT_64K);
+  private final ArrayPool chunkBuffers;
 
   /** Compressed frames travel to the writer in recycled arrays (no copy, no heap churn). */
-  private final ArrayPool frames =
-      new ArrayPool((int) Zstd.compressBound(1 << ChunkPolicy.SHIFT_64K));
+  private final ArrayPool frames;
 
   /** The batch being filled by the ingest thread, and its size in bytes. */
   private ArrayList<Item> open = new ArrayList<>();
@@ -76,18 +76,17 @@ final class StoringChunkConsumer implements ChunkConsumer {
   private int openBytes;
 
   /**
-   * {@code maxInFlight} is in largest-chunk-equivalents of memory: {@code maxInFlight} chunks of 1
-   * MiB, or 16 times as many of 64 KiB.
+   * One ingest's consumer on the manifester's shared {@code pipeline}. {@code maxInFlight} is in
+   * largest-chunk-equivalents of memory: {@code maxInFlight} chunks of 1 MiB, or 16 times as many
+   * of 64 KiB.
    */
   StoringChunkConsumer(
-      ChunkStoreDir store,
-      ExecutorService cpu,
-      ExecutorService writer,
-      ServerMetrics metrics,
-      int maxInFlight) {
+      ChunkStoreDir store, ChunkPipeline pipeline, ServerMetrics metrics, int maxInFlight) {
     this.store = store;
-    this.cpu = cpu;
-    this.writer = writer;
+    this.cpu = pipeline.cpu();
+    this.writer = pipeline.writer();
+    this.chunkBuffers = pipeline.chunkBuffers();
+    this.frames = pipeline.frames();
     this.metrics = metrics;
     this.maxUnits = maxInFlight << (ChunkPolicy.SHIFT_1M - UNIT_SHIFT);
     this.inFlight = new Semaphore(maxUnits);

@@ -34,10 +34,12 @@ import org.tukaani.xz.XZInputStream;
  *
  * Ingest = the manifester's whole path minus HTTP: narinfo + signature check, NAR streamed,
  * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-3 compressed and written to a fresh
- * chunk store, manifest signed and stored. Measured warm: {@code styx.bench.warmups} (default 4)
- * unmeasured ingests first, then a wait for the JIT to settle. Also printed: the chunk store's size
- * and the ingest CPU floor ({@link Floor}). Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH
- * PUBKEY [REPS]; with {@code -Dstyx.bench.xz=false} XZ_CACHE is not read.
+ * chunk store, manifest signed and stored. Measured warm, as a long-running manifester runs: one
+ * {@link Service} (CPU pool, ingest pool, chunk pipeline) serves every ingest, each into a fresh
+ * store, and {@code styx.bench.warmups} (default 4) unmeasured ingests come first, then a wait for
+ * the JIT to settle. Also printed: the chunk store's size and the ingest CPU floor ({@link Floor}).
+ * Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code
+ * -Dstyx.bench.xz=false} XZ_CACHE is not read.
  */
 public final class IngestBench {
   private IngestBench() {}
@@ -54,6 +56,9 @@ public final class IngestBench {
     Path narFile = none.resolve(niNone.url());
     long narSize = niNone.narSize();
     System.out.printf("store path %s: NAR %.1f MB, %d cores%n", sp, narSize / 1e6, cores);
+    System.out.printf(
+        "manifester threads, zstd contexts and buffers: %s%n",
+        SERVICE_PER_INGEST ? "new for every ingest" : "one long-lived set (as deployed)");
     Path xzFile = XZ_PARTS ? xzNar(xz, sp) : null;
 
     byte[] nar = Files.readAllBytes(narFile);
@@ -358,31 +363,68 @@ public final class IngestBench {
     return System.nanoTime() - t;
   }
 
+  /**
+   * The long-lived parts of a manifester process, as {@link ManifesterServer} holds them: the CPU
+   * pool (one platform thread per core, each keeping its zstd context), the ingest pool and the
+   * {@link ChunkPipeline} (chunk writer thread, recycled buffers).
+   */
+  record Service(ExecutorService cpu, ExecutorService ingest, ChunkPipeline chunks)
+      implements AutoCloseable {
+    static Service start() {
+      int cores = Runtime.getRuntime().availableProcessors();
+      ExecutorService cpu =
+          Executors.newFixedThreadPool(
+              cores, Thread.ofPlatform().name("styx-cpu-", 1).daemon(true).factory());
+      ExecutorService ingest =
+          Executors.newFixedThreadPool(
+              1, Thread.ofPlatform().name("styx-ingest-", 1).daemon(true).factory());
+      return new Service(cpu, ingest, new ChunkPipeline(cpu));
+    }
+
+    @Override
+    public void close() {
+      ingest.shutdownNow();
+      chunks.close();
+      cpu.shutdownNow();
+    }
+  }
+
+  /**
+   * {@code -Dstyx.bench.servicePerIngest=true} starts a new {@link Service} for every ingest (new
+   * threads, zstd contexts and buffers each time), for comparison with the long-lived one a
+   * manifester runs.
+   */
+  static final boolean SERVICE_PER_INGEST = Boolean.getBoolean("styx.bench.servicePerIngest");
+
+  private static Service service;
+
   static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys) throws Exception {
     // A fresh store per ingest, all removed at the end: deleting ~2,000 chunk files right before
     // an ingest would make ext4 skip the recently freed inodes (recently_deleted() scans) on every
-    // create, a cost of the benchmark loop that a long-lived chunk store does not pay.
+    // create, a cost of the benchmark loop that a long-lived chunk store does not pay. The store is
+    // new, the service around it is not: a manifester is a long-running process.
     Path storeDir = work.resolve("store-" + STORES.incrementAndGet());
     delete(storeDir); // left by an aborted run: its manifests would be cache hits
     ChunkStoreDir store = new ChunkStoreDir(storeDir, LEVEL);
-    int cores = Runtime.getRuntime().availableProcessors();
-    ExecutorService cpu = Executors.newFixedThreadPool(cores);
-    ExecutorService ingest = Executors.newFixedThreadPool(1);
+    if (service == null || SERVICE_PER_INGEST) {
+      service = Service.start();
+    }
     try (Manifester m =
         new Manifester(
             store,
             List.of(NixSecretKey.generate("bench-1")),
             List.of("file://" + cache.toAbsolutePath()),
             keys,
-            ingest,
-            cpu,
+            service.ingest(),
+            service.chunks(),
             new ServerMetrics())) {
       long t = System.nanoTime();
       m.manifest("file://" + cache.toAbsolutePath(), sp.toString());
       return System.nanoTime() - t;
     } finally {
-      cpu.shutdownNow();
-      ingest.shutdownNow();
+      if (SERVICE_PER_INGEST) {
+        service.close();
+      }
     }
   }
 

@@ -34,12 +34,13 @@ class StoringChunkConsumerTest {
   @TempDir Path tmp;
 
   private final ExecutorService cpu = Executors.newFixedThreadPool(2);
-  private final ExecutorService writer = Executors.newSingleThreadExecutor();
+  private final ChunkPipeline pipeline = new ChunkPipeline(cpu);
+  private final ExecutorService writer = pipeline.writer();
 
   @AfterEach
   void stop() {
+    pipeline.close();
     cpu.shutdownNow();
-    writer.shutdownNow();
   }
 
   private static byte[] random(Random r, int len) {
@@ -59,7 +60,7 @@ class StoringChunkConsumerTest {
     ChunkStoreDir store = new ChunkStoreDir(tmp.resolve("store"), 3);
     // One 1 MiB-equivalent in flight: 16 chunks of 64 KiB, fewer than one batch of small chunks
     // would hold if the reader waited for permits without submitting its open batch.
-    ChunkConsumer c = new StoringChunkConsumer(store, cpu, writer, new ServerMetrics(), 1);
+    ChunkConsumer c = new StoringChunkConsumer(store, pipeline, new ServerMetrics(), 1);
     Random r = new Random(7);
     List<byte[]> data = new ArrayList<>();
     List<Future<ChunkDigest>> ds = new ArrayList<>();
@@ -85,9 +86,36 @@ class StoringChunkConsumerTest {
   }
 
   @Test
+  void aSecondIngestOnTheSamePipelineReusesItsBuffers() throws Exception {
+    Random r = new Random(11);
+    long[] allocated = new long[2];
+    for (int round = 0; round < 2; round++) {
+      ChunkStoreDir store = new ChunkStoreDir(tmp.resolve("store-" + round), 3);
+      ChunkConsumer c = new StoringChunkConsumer(store, pipeline, new ServerMetrics(), 2);
+      List<Future<ChunkDigest>> ds = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        int len = i % 20 == 0 ? 1 << 20 : 1 << 16;
+        byte[] buf = c.buffer(len);
+        r.nextBytes(buf);
+        ds.add(c.accept(buf, len));
+      }
+      c.flush();
+      for (Future<ChunkDigest> d : ds) {
+        assertTrue(store.hasChunk(d.get()));
+      }
+      allocated[round] =
+          pipeline.chunkBuffers().allocations() + pipeline.frames().allocations() - allocated[0];
+    }
+    // Two ingests of 200 chunks each; a pipeline that did not recycle would allocate 400 arrays per
+    // ingest (a chunk buffer and a frame each).
+    assertTrue(allocated[0] < 200, "first ingest recycles within itself: " + allocated[0]);
+    assertTrue(allocated[1] < 20, "second ingest allocates (almost) nothing: " + allocated[1]);
+  }
+
+  @Test
   void chunksOfAnOpenBatchStartOnlyAtFlush() throws Exception {
     ChunkStoreDir store = new ChunkStoreDir(tmp.resolve("store"), 3);
-    ChunkConsumer c = new StoringChunkConsumer(store, cpu, writer, new ServerMetrics(), 12);
+    ChunkConsumer c = new StoringChunkConsumer(store, pipeline, new ServerMetrics(), 12);
     byte[] chunk = random(new Random(1), 1000);
     byte[] buf = c.buffer(chunk.length);
     System.arraycopy(chunk, 0, buf, 0, chunk.length);
@@ -112,7 +140,7 @@ class StoringChunkConsumerTest {
             Thread.currentThread().interrupt();
           }
         });
-    StoringChunkConsumer c = new StoringChunkConsumer(store, cpu, writer, new ServerMetrics(), 12);
+    StoringChunkConsumer c = new StoringChunkConsumer(store, pipeline, new ServerMetrics(), 12);
     Random r = new Random(3);
     List<Future<ChunkDigest>> ds = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
