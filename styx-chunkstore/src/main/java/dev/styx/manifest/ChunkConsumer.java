@@ -20,6 +20,15 @@ public interface ChunkConsumer {
   Future<ChunkDigest> accept(byte[] buf, int len) throws IOException;
 
   /**
+   * As {@link #accept(byte[], int)} for a chunk whose digest the builder computed as it read the
+   * chunk (in one pass with the NarHash); a consumer may use it instead of hashing again. This
+   * default does not: it hashes.
+   */
+  default Future<ChunkDigest> accept(byte[] buf, int len, ChunkDigest digest) throws IOException {
+    return accept(buf, len);
+  }
+
+  /**
    * Starts work on every chunk accepted so far; a consumer that batches chunks holds them until
    * this (or a full batch). The builder calls it before it waits for digests.
    */

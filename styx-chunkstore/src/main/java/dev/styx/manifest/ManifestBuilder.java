@@ -2,6 +2,8 @@ package dev.styx.manifest;
 
 import dev.styx.chunk.ChunkDigest;
 import dev.styx.chunk.ChunkPolicy;
+import dev.styx.hash.Sha256;
+import dev.styx.nar.NarReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +24,9 @@ public final class ManifestBuilder {
   private final List<Object> pending = new ArrayList<>();
   private long fileBytes;
   private long chunks;
+
+  /** Hashes chunks read from a NAR reader (reset by each digest). */
+  private Sha256 chunkHash;
 
   public ManifestBuilder(ChunkConsumer sink) {
     this.sink = sink;
@@ -56,17 +61,40 @@ public final class ManifestBuilder {
     int shift = ChunkPolicy.chunkShift(size);
     long n = ChunkPolicy.chunkCount(size);
     List<Future<ChunkDigest>> ds = new ArrayList<>((int) n);
+    // Straight from a NAR reader, each chunk is hashed as it is read, in one pass with the NarHash.
+    NarReader.Contents nar = in instanceof NarReader.Contents c && Sha256.available() ? c : null;
     for (long i = 0; i < n; i++) {
       int len = ChunkPolicy.chunkLength(size, i);
       byte[] buf = sink.buffer(len);
-      int got = in.readNBytes(buf, 0, len);
-      if (got != len) {
-        throw new EOFException("file " + path + " ended early in chunk " + i);
+      if (nar != null) {
+        if (chunkHash == null) {
+          chunkHash = Sha256.create();
+        }
+        readFully(nar, buf, len, path, i);
+        ds.add(sink.accept(buf, len, new ChunkDigest(chunkHash.digest())));
+      } else {
+        int got = in.readNBytes(buf, 0, len);
+        if (got != len) {
+          throw new EOFException("file " + path + " ended early in chunk " + i);
+        }
+        ds.add(sink.accept(buf, len));
       }
-      ds.add(sink.accept(buf, len));
       chunks++;
     }
     pending.add(new PendingFile(path, executable, size, shift, ds));
+  }
+
+  /** Reads chunk {@code index} into {@code buf[0, len)}, hashing it into {@link #chunkHash}. */
+  private void readFully(NarReader.Contents in, byte[] buf, int len, String path, long index)
+      throws IOException {
+    int off = 0;
+    while (off < len) {
+      int got = in.readHashing(buf, off, len - off, chunkHash);
+      if (got < 0) {
+        throw new EOFException("file " + path + " ended early in chunk " + index);
+      }
+      off += got;
+    }
   }
 
   /** Bytes of regular files seen so far. */

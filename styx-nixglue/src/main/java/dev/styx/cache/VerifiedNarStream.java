@@ -1,23 +1,33 @@
 package dev.styx.cache;
 
+import dev.styx.hash.DigestHandoff;
+import dev.styx.hash.Sha256;
 import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.NixHash;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.Optional;
 
 /**
  * The decompressed NAR of a narinfo, checked as it streams: too many bytes fail at once, and at end
  * of stream the compressed file is drained and FileSize/FileHash and NarSize/NarHash compared, so a
  * consumer that reads to EOF never accepts bad data (EOF is only reported after the check).
+ *
+ * <p>A reader that hashes the NAR's bytes anyway may take over the NarHash ({@link
+ * #handOffDigest}); the check at the end is the same, on the reader's digest.
  */
-final class VerifiedNarStream extends BulkInputStream {
+final class VerifiedNarStream extends BulkInputStream implements DigestHandoff {
   private final NarInfo info;
   private final String url;
   private final Counting file;
   private final InputStream nar;
   private final MessageDigest narDigest;
+
+  /** The reader's digest of the NAR once it took the NarHash over, else null. */
+  private Sha256 handedOff;
+
   private final boolean sameBytes;
   private final boolean shareDigest;
   private long narCount;
@@ -108,8 +118,22 @@ final class VerifiedNarStream extends BulkInputStream {
               "NAR from " + url + " is longer than its NarSize " + info.narSize());
       throw failure;
     }
-    narDigest.update(b, off, n);
+    if (handedOff == null) {
+      narDigest.update(b, off, n);
+    }
     return n;
+  }
+
+  @Override
+  public Optional<Sha256> handOffDigest() {
+    if (handedOff != null
+        || narCount > 0
+        || info.narHash().algorithm() != NixHash.Algorithm.SHA256
+        || !Sha256.available()) {
+      return Optional.empty();
+    }
+    handedOff = Sha256.create();
+    return Optional.of(handedOff);
   }
 
   private void verify() throws IOException {
@@ -125,7 +149,10 @@ final class VerifiedNarStream extends BulkInputStream {
       throw new NarIntegrityException(
           "file " + url + " is " + file.count + " bytes but its NAR " + narCount + " bytes");
     }
-    NixHash narGot = new NixHash(info.narHash().algorithm(), narDigest.digest());
+    NixHash narGot =
+        new NixHash(
+            info.narHash().algorithm(),
+            handedOff != null ? handedOff.copy().digest() : narDigest.digest());
     if (file.md != null || shareDigest) {
       NixHash got =
           shareDigest ? narGot : new NixHash(info.fileHash().algorithm(), file.md.digest());

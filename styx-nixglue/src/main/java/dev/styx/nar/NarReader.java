@@ -1,5 +1,7 @@
 package dev.styx.nar;
 
+import dev.styx.hash.DigestHandoff;
+import dev.styx.hash.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +31,17 @@ public final class NarReader {
   /** NAR offset of buf[0]. */
   private long base;
 
+  /**
+   * The NarHash, when the stream handed it over ({@link DigestHandoff}): this reader then hashes
+   * every byte it takes from the stream, in order. Buffer bytes are hashed lazily, up to {@link
+   * #hashedTo}, so that file contents can go through {@link Sha256#updateBoth} with the caller's
+   * digest ({@link Contents#readHashing}); the rest is hashed before the buffer is refilled.
+   */
+  private Sha256 narHash;
+
+  /** buf[0, hashedTo) is in {@link #narHash}. */
+  private int hashedTo;
+
   private NarReader(InputStream in) {
     this.in = in;
   }
@@ -39,6 +52,9 @@ public final class NarReader {
    */
   public static long read(InputStream in, NarVisitor visitor) throws IOException {
     NarReader r = new NarReader(in);
+    if (in instanceof DigestHandoff h) {
+      r.narHash = h.handOffDigest().orElse(null);
+    }
     r.parseNar(visitor);
     if (r.pos == r.lim && !r.fill()) {
       return r.offset();
@@ -50,8 +66,18 @@ public final class NarReader {
     return base + pos;
   }
 
+  /** Hashes the buffer's bytes not yet in {@link #narHash} up to {@code to}. */
+  private void hashBuffer(int to) {
+    if (narHash != null && hashedTo < to) {
+      narHash.update(buf, hashedTo, to - hashedTo);
+      hashedTo = to;
+    }
+  }
+
   /** Refills after the buffer is exhausted; false at EOF. */
   private boolean fill() throws IOException {
+    hashBuffer(lim); // before the stream sees the next read, which may be its last (and checks)
+    hashedTo = 0;
     base += lim;
     pos = 0;
     lim = 0;
@@ -325,6 +351,19 @@ public final class NarReader {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+      return read(b, off, len, null);
+    }
+
+    /**
+     * Reads like {@link #read(byte[], int, int)} and also hashes the bytes read into {@code also};
+     * when this reader computes the NarHash, both digests take the bytes in one interleaved pass.
+     * Needs {@link Sha256#available()}.
+     */
+    public int readHashing(byte[] b, int off, int len, Sha256 also) throws IOException {
+      return read(b, off, len, java.util.Objects.requireNonNull(also));
+    }
+
+    private int read(byte[] b, int off, int len, Sha256 also) throws IOException {
       checkOpen();
       java.util.Objects.checkFromIndexSize(off, len, b.length);
       if (len == 0) {
@@ -334,34 +373,52 @@ public final class NarReader {
         return -1;
       }
       int want = (int) Math.min(len, remaining);
-      if (pos < lim) {
-        int n = Math.min(want, lim - pos);
-        System.arraycopy(buf, pos, b, off, n);
-        pos += n;
-        remaining -= n;
-        return n;
-      }
-      if (want >= buf.length) {
-        // Large reads bypass the buffer: one copy less for big files.
-        base += lim;
-        pos = 0;
-        lim = 0;
-        int n = in.read(b, off, want);
-        if (n < 0) {
+      if (pos == lim) {
+        if (want >= buf.length) {
+          // Large reads bypass the buffer: one copy less for big files.
+          hashBuffer(lim);
+          hashedTo = 0;
+          base += lim;
+          pos = 0;
+          lim = 0;
+          int n = in.read(b, off, want);
+          if (n < 0) {
+            throw truncated("contents of '" + path + "'");
+          }
+          base += n;
+          remaining -= n;
+          hashRead(b, off, n, also, true);
+          return n;
+        }
+        if (!fill()) {
           throw truncated("contents of '" + path + "'");
         }
-        base += n;
-        remaining -= n;
-        return n;
-      }
-      if (!fill()) {
-        throw truncated("contents of '" + path + "'");
       }
       int n = Math.min(want, lim - pos);
       System.arraycopy(buf, pos, b, off, n);
+      if (also != null) {
+        hashBuffer(pos); // what came before these bytes, then the bytes for both digests
+        hashRead(b, off, n, also, false);
+        hashedTo = pos + n;
+      }
       pos += n;
       remaining -= n;
       return n;
+    }
+
+    /**
+     * Hashes bytes just read into {@code b}: into {@code also} if given, and into the NarHash if
+     * this reader computes it and they did not pass through the buffer ({@code bypassed}) or go to
+     * {@code also} too.
+     */
+    private void hashRead(byte[] b, int off, int n, Sha256 also, boolean bypassed) {
+      if (narHash != null && also != null) {
+        Sha256.updateBoth(narHash, also, b, off, n);
+      } else if (also != null) {
+        also.update(b, off, n);
+      } else if (narHash != null && bypassed) {
+        narHash.update(b, off, n);
+      }
     }
 
     @Override

@@ -52,9 +52,13 @@ final class StoringChunkConsumer implements ChunkConsumer {
     byte[] frame;
     int frameLen;
 
-    Item(byte[] buf, int len) {
+    /** The digest the builder computed, or null: then the CPU thread hashes. */
+    final ChunkDigest known;
+
+    Item(byte[] buf, int len, ChunkDigest known) {
       this.buf = buf;
       this.len = len;
+      this.known = known;
     }
   }
 
@@ -103,6 +107,11 @@ final class StoringChunkConsumer implements ChunkConsumer {
 
   @Override
   public Future<ChunkDigest> accept(byte[] buf, int len) throws IOException {
+    return accept(buf, len, null);
+  }
+
+  @Override
+  public Future<ChunkDigest> accept(byte[] buf, int len, ChunkDigest known) throws IOException {
     int units = units(len);
     if (!inFlight.tryAcquire(units)) {
       flush(); // the open batch holds permits: never wait for them while it is unsubmitted
@@ -113,7 +122,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
         throw new InterruptedIOException("ingest interrupted");
       }
     }
-    Item item = new Item(buf, len);
+    Item item = new Item(buf, len, known);
     open.add(item);
     openBytes += len;
     if (openBytes >= BATCH_BYTES) {
@@ -212,7 +221,7 @@ final class StoringChunkConsumer implements ChunkConsumer {
       it.digest.cancel(false); // the ingest failed: queued chunks are not worth storing
       return false;
     }
-    ChunkDigest d = ChunkDigest.of(it.buf, 0, it.len);
+    ChunkDigest d = it.known != null ? it.known : ChunkDigest.of(it.buf, 0, it.len);
     if (store.hasChunk(d)) {
       metrics.chunksExisting.increment();
       it.digest.complete(d);
