@@ -1,5 +1,6 @@
 package dev.styx.cli;
 
+import dev.styx.hash.Sha256;
 import dev.styx.server.ManifesterServer;
 import dev.styx.sig.NixKeyring;
 import dev.styx.sig.NixPublicKey;
@@ -106,7 +107,11 @@ final class ManifesterCommand implements Callable<Integer> {
             + ", upstreams "
             + s.manifester().upstreams()
             + ", signing as "
-            + keys.stream().map(NixSecretKey::name).toList());
+            + keys.stream().map(NixSecretKey::name).toList()
+            + ", chunk hashing "
+            + (Sha256.available()
+                ? "with the NarHash on the CPU's SHA extensions"
+                : "by the JDK (" + Sha256.unavailableReason() + ")"));
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
