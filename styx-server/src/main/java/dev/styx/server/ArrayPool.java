@@ -1,7 +1,9 @@
 package dev.styx.server;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 /**
  * Recycled byte arrays in a few fixed lengths (chunk buffers, compressed frames), shared by every
@@ -13,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ArrayPool {
   private final int[] lengths;
-  private final ConcurrentLinkedQueue<byte[]>[] free;
+  private final List<ConcurrentLinkedQueue<byte[]>> free;
   private final long maxRetained;
   private final AtomicLong retained = new AtomicLong();
   private final AtomicLong allocations = new AtomicLong();
@@ -21,7 +23,6 @@ final class ArrayPool {
   /**
    * A pool of arrays of the given lengths (ascending), keeping at most {@code maxRetained} bytes.
    */
-  @SuppressWarnings("unchecked")
   ArrayPool(long maxRetained, int... lengths) {
     for (int i = 1; i < lengths.length; i++) {
       if (lengths[i] <= lengths[i - 1]) {
@@ -30,17 +31,17 @@ final class ArrayPool {
     }
     this.lengths = lengths.clone();
     this.maxRetained = maxRetained;
-    this.free = new ConcurrentLinkedQueue[lengths.length];
-    for (int i = 0; i < lengths.length; i++) {
-      free[i] = new ConcurrentLinkedQueue<>();
-    }
+    this.free =
+        IntStream.range(0, lengths.length)
+            .mapToObj(i -> new ConcurrentLinkedQueue<byte[]>())
+            .toList();
   }
 
   /** A recycled or new array of at least {@code size} bytes. */
   byte[] take(int size) {
     for (int i = 0; i < lengths.length; i++) {
       if (size <= lengths[i]) {
-        byte[] b = free[i].poll();
+        byte[] b = free.get(i).poll();
         if (b != null) {
           retained.addAndGet(-b.length);
           return b;
@@ -60,7 +61,7 @@ final class ArrayPool {
         if (retained.addAndGet(b.length) > maxRetained) {
           retained.addAndGet(-b.length); // full: leave it to the GC
         } else {
-          free[i].offer(b);
+          free.get(i).offer(b);
         }
         return;
       }
