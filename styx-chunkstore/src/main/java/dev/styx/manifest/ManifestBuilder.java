@@ -63,38 +63,29 @@ public final class ManifestBuilder {
     List<Future<ChunkDigest>> ds = new ArrayList<>((int) n);
     // Straight from a NAR reader, each chunk is hashed as it is read, in one pass with the NarHash.
     NarReader.Contents nar = in instanceof NarReader.Contents c && Sha256.available() ? c : null;
+    if (nar != null && chunkHash == null) {
+      chunkHash = Sha256.create();
+    }
     for (long i = 0; i < n; i++) {
       int len = ChunkPolicy.chunkLength(size, i);
       byte[] buf = sink.buffer(len);
-      if (nar != null) {
-        if (chunkHash == null) {
-          chunkHash = Sha256.create();
-        }
-        readFully(nar, buf, len, path, i);
-        ds.add(sink.accept(buf, len, new ChunkDigest(chunkHash.digest())));
-      } else {
-        int got = in.readNBytes(buf, 0, len);
-        if (got != len) {
+      for (int off = 0; off < len; ) {
+        int got =
+            nar != null
+                ? nar.readHashing(buf, off, len - off, chunkHash)
+                : in.read(buf, off, len - off);
+        if (got < 0) {
           throw new EOFException("file " + path + " ended early in chunk " + i);
         }
-        ds.add(sink.accept(buf, len));
+        off += got;
       }
+      ds.add(
+          nar != null
+              ? sink.accept(buf, len, new ChunkDigest(chunkHash.digest()))
+              : sink.accept(buf, len));
       chunks++;
     }
     pending.add(new PendingFile(path, executable, size, shift, ds));
-  }
-
-  /** Reads chunk {@code index} into {@code buf[0, len)}, hashing it into {@link #chunkHash}. */
-  private void readFully(NarReader.Contents in, byte[] buf, int len, String path, long index)
-      throws IOException {
-    int off = 0;
-    while (off < len) {
-      int got = in.readHashing(buf, off, len - off, chunkHash);
-      if (got < 0) {
-        throw new EOFException("file " + path + " ended early in chunk " + index);
-      }
-      off += got;
-    }
   }
 
   /** Bytes of regular files seen so far. */

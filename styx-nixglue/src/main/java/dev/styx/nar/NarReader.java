@@ -74,13 +74,21 @@ public final class NarReader {
     }
   }
 
-  /** Refills after the buffer is exhausted; false at EOF. */
-  private boolean fill() throws IOException {
-    hashBuffer(lim); // before the stream sees the next read, which may be its last (and checks)
+  /**
+   * Lets go of the exhausted buffer before the next read from the stream: its unhashed bytes go
+   * into the NarHash first, because that read may be the stream's last (and check it).
+   */
+  private void releaseBuffer() {
+    hashBuffer(lim);
     hashedTo = 0;
     base += lim;
     pos = 0;
     lim = 0;
+  }
+
+  /** Refills after the buffer is exhausted; false at EOF. */
+  private boolean fill() throws IOException {
+    releaseBuffer();
     int n = in.read(buf, 0, buf.length);
     while (n == 0) {
       n = in.read(buf, 0, buf.length);
@@ -376,11 +384,7 @@ public final class NarReader {
       if (pos == lim) {
         if (want >= buf.length) {
           // Large reads bypass the buffer: one copy less for big files.
-          hashBuffer(lim);
-          hashedTo = 0;
-          base += lim;
-          pos = 0;
-          lim = 0;
+          releaseBuffer();
           int n = in.read(b, off, want);
           if (n < 0) {
             throw truncated("contents of '" + path + "'");
