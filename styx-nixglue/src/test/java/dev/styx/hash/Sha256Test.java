@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.styx.testing.Tiers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,10 +46,6 @@ class Sha256Test {
     }
   }
 
-  private static void requireNative() {
-    assumeTrue(Sha256.available(), "no native SHA-256 on this CPU: " + Sha256.unavailableReason());
-  }
-
   private static byte[] jdk(byte[] b, int off, int len) throws Exception {
     MessageDigest md = MessageDigest.getInstance("SHA-256");
     md.update(b, off, len);
@@ -58,7 +54,7 @@ class Sha256Test {
 
   @Test
   void fipsVectors() {
-    requireNative();
+    Tiers.requireNativeSha256();
     HexFormat hex = HexFormat.of();
     String[][] vectors = {
       {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
@@ -85,7 +81,7 @@ class Sha256Test {
 
   @Test
   void everyLengthAroundBlockAndPaddingBoundaries() throws Exception {
-    requireNative();
+    Tiers.requireNativeSha256();
     byte[] data = new byte[300];
     new Random(1).nextBytes(data);
     Sha256 h = Sha256.create();
@@ -97,7 +93,7 @@ class Sha256Test {
 
   @Test
   void randomSplitsAndOffsets() throws Exception {
-    requireNative();
+    Tiers.requireNativeSha256();
     Random r = new Random(2);
     byte[] data = new byte[1 << 20];
     r.nextBytes(data);
@@ -118,7 +114,7 @@ class Sha256Test {
 
   @Test
   void updateBothFromEveryPairOfPartialBlocks() throws Exception {
-    requireNative();
+    Tiers.requireNativeSha256();
     Random r = new Random(3);
     byte[] prefixX = new byte[64];
     byte[] prefixY = new byte[64];
@@ -151,7 +147,7 @@ class Sha256Test {
 
   @Test
   void updateBothOverALongStreamMatchesTwoJdkDigests() throws Exception {
-    requireNative();
+    Tiers.requireNativeSha256();
     Random r = new Random(4);
     byte[] data = new byte[4 << 20];
     r.nextBytes(data);
@@ -177,7 +173,7 @@ class Sha256Test {
 
   @Test
   void copyIsIndependentAndResetStartsOver() throws Exception {
-    requireNative();
+    Tiers.requireNativeSha256();
     byte[] data = "the quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.US_ASCII);
     Sha256 h = Sha256.create();
     h.update(data, 0, 10);
@@ -193,7 +189,7 @@ class Sha256Test {
 
   @Test
   void updateBothNeedsTwoDigestsAndChecksBounds() {
-    requireNative();
+    Tiers.requireNativeSha256();
     Sha256 h = Sha256.create();
     assertThrows(IllegalArgumentException.class, () -> Sha256.updateBoth(h, h, new byte[8], 0, 8));
     assertThrows(

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.styx.hash.DigestHandoff;
 import dev.styx.hash.Sha256;
+import dev.styx.testing.Tiers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -89,7 +89,7 @@ class NarReaderDigestHandoffTest {
 
   @Test
   void theReaderHashesEveryByteInOrderWhateverTheVisitorReads() throws Exception {
-    assumeTrue(Sha256.available(), "no native SHA-256: " + Sha256.unavailableReason());
+    Tiers.requireNativeSha256();
     for (long seed = 1; seed <= 6; seed++) {
       Random r = new Random(seed);
       Tree t = tree(r);

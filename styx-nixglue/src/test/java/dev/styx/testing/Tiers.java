@@ -54,6 +54,16 @@ public final class Tiers {
     requireCommand("nix");
   }
 
+  /**
+   * The native SHA-256 tier: the block functions built into the jar (gcc at build time) and a CPU
+   * with the SHA extensions, as on x86_64 CI machines.
+   */
+  public static void requireNativeSha256() {
+    if (!dev.styx.hash.Sha256.available()) {
+      missing("native SHA-256 unavailable: " + dev.styx.hash.Sha256.unavailableReason());
+    }
+  }
+
   /** Runs a command, failing with its stderr if it exits non-zero; returns stdout. */
   public static String run(Path cwd, String... cmd) throws IOException, InterruptedException {
     Path errFile = Files.createTempFile("styx-run", ".err");
