@@ -28,13 +28,16 @@ import java.util.concurrent.Future;
  * Streams the chunks of a manifest in manifest order from a chunk tree: batches through {@code POST
  * <base>/chunks} (lengths in {@code X-Styx-Lengths}), or one {@code GET <base>/chunk/<hex>} per
  * chunk when the server is a plain static server. A few batches are fetched ahead. Every chunk is
- * checked against its digest. Meant for sequential consumers such as {@link ManifestNarWriter}; the
- * daemon has its own fetch client.
+ * checked against its digest. Requests are retried as {@link HttpRetry} says. Meant for sequential
+ * consumers such as {@link ManifestNarWriter}; the daemon has its own fetch client.
  */
 public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int BATCH_CHUNKS = 128;
   private static final long BATCH_BYTES = 8L << 20;
+
+  /** Tries per request (transport errors and 502/503/504; see {@link HttpRetry}). */
+  private static final int ATTEMPTS = 4;
 
   private final URI base;
   private final HttpClient http;
@@ -122,20 +125,20 @@ public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
     }
   }
 
-  private Map<ChunkDigest, byte[]> fetch(List<ChunkDigest> group)
-      throws IOException, InterruptedException {
+  private Map<ChunkDigest, byte[]> fetch(List<ChunkDigest> group) throws IOException {
     if (batchRoute) {
       ObjectNode req = JSON.createObjectNode();
       ArrayNode a = req.putArray("digests");
       group.forEach(d -> a.add(d.hex()));
       HttpResponse<byte[]> r =
-          http.send(
+          HttpRetry.send(
+              http,
               HttpRequest.newBuilder(base.resolve("chunks"))
                   .timeout(Duration.ofMinutes(2))
                   .header("Content-Type", "application/json")
                   .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(req)))
                   .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+              ATTEMPTS);
       int s = r.statusCode();
       if (s == 200) {
         return splitBatch(group, r);
@@ -152,15 +155,14 @@ public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
     }
     Map<ChunkDigest, byte[]> out = new HashMap<>();
     for (ChunkDigest d : group) {
+      URI u = base.resolve("chunk/" + d.hex());
       HttpResponse<byte[]> r =
-          http.send(
-              HttpRequest.newBuilder(base.resolve("chunk/" + d.hex()))
-                  .timeout(Duration.ofMinutes(1))
-                  .GET()
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+          HttpRetry.send(
+              http,
+              HttpRequest.newBuilder(u).timeout(Duration.ofMinutes(1)).GET().build(),
+              ATTEMPTS);
       if (r.statusCode() != 200) {
-        throw ManifestClient.error(r, "GET chunk " + d);
+        throw ManifestClient.error(r, "GET " + u);
       }
       out.put(d, checked(d, decompress(r.body(), "chunk " + d)));
     }

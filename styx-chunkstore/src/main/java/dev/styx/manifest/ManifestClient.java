@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.styx.sig.NixKeyring;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Asks a manifester for a store path's manifest ({@code POST /manifest}) or reads it from a
@@ -123,41 +121,7 @@ public final class ManifestClient implements AutoCloseable {
   }
 
   private HttpResponse<byte[]> send(HttpRequest r) throws IOException {
-    IOException last = null;
-    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) {
-        backoff(attempt);
-      }
-      HttpResponse<byte[]> resp;
-      try {
-        resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted: " + r.uri());
-      } catch (IOException e) {
-        last =
-            new ManifestRequestException(
-                0, "transport", r.method() + " " + r.uri() + " failed: " + e);
-        continue;
-      }
-      int s = resp.statusCode();
-      if (s == 502 || s == 503 || s == 504) {
-        last = error(resp, r.method() + " " + r.uri());
-        continue;
-      }
-      return resp;
-    }
-    throw last;
-  }
-
-  private static void backoff(int attempt) throws InterruptedIOException {
-    long ms = Math.min(200L << (attempt - 2), 5_000);
-    try {
-      Thread.sleep(ms + ThreadLocalRandom.current().nextLong(ms / 4 + 1));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while retrying");
-    }
+    return HttpRetry.send(http, r, maxAttempts);
   }
 
   /** Turns an error response ({@code {"error","code",...}} or plain text) into an exception. */

@@ -16,16 +16,20 @@ final class CliErrors implements IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parsed) {
     PrintWriter err = cl.getErr();
-    err.println(line(cl.getCommandName(), ex));
+    // The full command ("styx manifest nar"), not the leaf ("nar", which is also a command).
+    err.println(line(cl.getCommandSpec().qualifiedName(), ex));
     if (System.getenv("STYX_DEBUG") != null) {
       cause(ex).printStackTrace(err);
     }
     return 1;
   }
 
-  /** The same report for commands parsed without picocli ({@code styx nar}); returns 1. */
+  /**
+   * The same report for commands parsed without picocli ({@code styx nar}); {@code command} is what
+   * follows "styx" (e.g. "nar dump"). Returns 1.
+   */
   static int report(String command, Exception ex, PrintStream err) {
-    err.println(line(command, ex));
+    err.println(line("styx " + command, ex));
     if (System.getenv("STYX_DEBUG") != null) {
       cause(ex).printStackTrace(err);
     }
@@ -40,6 +44,6 @@ final class CliErrors implements IExecutionExceptionHandler {
   private static String line(String command, Exception ex) {
     Throwable t = cause(ex);
     String what = t instanceof IOException ? "" : t.getClass().getSimpleName() + ": ";
-    return "styx " + command + ": " + what + t.getMessage();
+    return command + ": " + what + t.getMessage();
   }
 }

@@ -142,17 +142,17 @@ final class NarCommand {
         return version();
       } else if (options && a.startsWith("-") && !a.equals("-")) {
         if (!hasFlag(sub, a)) {
-          return usageError(sub.name, "unknown option '" + a + "'", help(sub));
+          return usageError(NAME + " " + sub.name, "unknown option '" + a + "'", help(sub));
         }
         flags.add(a);
       } else if (param == null) {
         param = a;
       } else {
-        return usageError(sub.name, "unexpected argument '" + a + "'", help(sub));
+        return usageError(NAME + " " + sub.name, "unexpected argument '" + a + "'", help(sub));
       }
     }
     if (param == null) {
-      return usageError(sub.name, "missing " + sub.param, help(sub));
+      return usageError(NAME + " " + sub.name, "missing " + sub.param, help(sub));
     }
     try {
       switch (sub.name) {
@@ -164,7 +164,7 @@ final class NarCommand {
       }
       return 0;
     } catch (Exception e) {
-      return CliErrors.report(sub.name, e, System.err);
+      return CliErrors.report(NAME + " " + sub.name, e, System.err);
     }
   }
 

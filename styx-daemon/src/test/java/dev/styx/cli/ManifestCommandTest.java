@@ -98,6 +98,7 @@ class ManifestCommandTest {
               bad.toString());
       assertEquals(1, wrongKey.exitCode());
       assertTrue(wrongKey.stderr().contains("not valid for any trusted key"), wrongKey.stderr());
+      assertTrue(wrongKey.stderr().startsWith("styx manifest get: "), wrongKey.stderr());
       assertFalse(Files.exists(bad));
       CliRun notAllowed =
           CliRun.run(

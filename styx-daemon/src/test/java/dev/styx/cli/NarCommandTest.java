@@ -130,7 +130,7 @@ class NarCommandTest {
   void errorsAreOneClearLine() {
     CliRun r = CliRun.run(null, "nar", "dump", "/does/not/exist");
     assertEquals(1, r.exitCode());
-    assertEquals("styx dump: /does/not/exist: no such file or directory\n", r.stderr());
+    assertEquals("styx nar dump: /does/not/exist: no such file or directory\n", r.stderr());
     CliRun ls = CliRun.run(new byte[] {1, 2, 3}, "nar", "ls", "-");
     assertEquals(1, ls.exitCode());
     assertTrue(ls.stderr().contains("not a NAR"), ls.stderr());

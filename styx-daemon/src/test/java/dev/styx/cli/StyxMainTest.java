@@ -103,7 +103,7 @@ class StyxMainTest {
         unknown.stderr());
     CliRun missing = main(null, "nar", "dump");
     assertEquals(2, missing.exitCode());
-    assertEquals("styx dump: missing PATH; see 'styx nar dump --help'\n", missing.stderr());
+    assertEquals("styx nar dump: missing PATH; see 'styx nar dump --help'\n", missing.stderr());
     CliRun badFlag = main(null, "nar", "dump", "--size", "/");
     assertEquals(2, badFlag.exitCode());
     assertTrue(badFlag.stderr().contains("unknown option '--size'"), badFlag.stderr());
@@ -114,7 +114,7 @@ class StyxMainTest {
 
     CliRun absent = main(null, "nar", "dump", "/does/not/exist");
     assertEquals(1, absent.exitCode());
-    assertEquals("styx dump: /does/not/exist: no such file or directory\n", absent.stderr());
+    assertEquals("styx nar dump: /does/not/exist: no such file or directory\n", absent.stderr());
     assertEquals(absent.stderr(), CliRun.run(null, "nar", "dump", "/does/not/exist").stderr());
     CliRun notNar = main(new byte[] {1, 2, 3}, "nar", "ls", "-");
     assertEquals(1, notNar.exitCode());
