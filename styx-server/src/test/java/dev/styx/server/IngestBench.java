@@ -38,9 +38,11 @@ import org.tukaani.xz.XZInputStream;
  * chunk store, manifest signed and stored. Measured warm, as a long-running manifester runs: one
  * {@link Service} (CPU pool, ingest pool, chunk pipeline) serves every ingest, each into a fresh
  * store, and {@code styx.bench.warmups} (default 4) unmeasured ingests come first, then a wait for
- * the JIT to settle. Also printed: the chunk store's size and the ingest CPU floor ({@link Floor}).
- * Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code
- * -Dstyx.bench.xz=false} XZ_CACHE is not read.
+ * the JIT to settle. Also printed: the chunk store's size, the ingest CPU floor ({@link Floor}),
+ * the ingest's CPU by thread role ({@link #cpuByRole}) and the arrays its pipeline had to allocate.
+ * The zstd side's NAR and output live off the Java heap ({@link #readDirect}). Usage: IngestBench
+ * WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code -Dstyx.bench.xz=false} XZ_CACHE is
+ * not read.
  */
 public final class IngestBench {
   private IngestBench() {}
@@ -62,7 +64,7 @@ public final class IngestBench {
         SERVICE_PER_INGEST ? "new for every ingest" : "one long-lived set (as deployed)");
     Path xzFile = XZ_PARTS ? xzNar(xz, sp) : null;
 
-    byte[] nar = Files.readAllBytes(narFile);
+    java.nio.ByteBuffer nar = readDirect(narFile);
     // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code about
     // 2,000 times per JDK NAR, so the first few ingests still run partly interpreted or C1-compiled
     // and C2 compiles beside them (10% of the CPU of the 3rd and 4th ingests in a perf profile).
@@ -127,12 +129,21 @@ public final class IngestBench {
             + " paired %s (budget >= 0.80x)%n",
         max(mbps[1]), max(mbps[1]) / max(mbps[0]), paired(mbps[1], mbps[0]));
     floor.print(narSize, CPU[0]);
+    StringBuilder roles = new StringBuilder();
+    ingestCpuByRole.forEach((k, v) -> roles.append(String.format(", %s %.2f", k, v)));
+    String byRole =
+        "ingest .nar CPU ms per MB by thread (leanest rep)"
+            + roles
+            + String.format(
+                "; new arrays in the last ingest: %d chunk buffers, %d frames",
+                lastIngestNewArrays[0], lastIngestNewArrays[1]);
     if (!XZ_PARTS) {
       System.out.printf(
-          "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n",
-          CPU[0], CPU[1], LEVEL);
+          "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n%s%n",
+          CPU[0], CPU[1], LEVEL, byRole);
       return;
     }
+    System.out.println(byRole);
     System.out.printf(
         "xz decompression alone (`xz -dc`, liblzma):      %7.0f MB/s of NAR (best of %d)%n",
         max(mbps[2]), reps);
@@ -187,7 +198,7 @@ public final class IngestBench {
     }
   }
 
-  static Floor floor(byte[] nar, Path storePath) throws Exception {
+  static Floor floor(java.nio.ByteBuffer nar, Path storePath) throws Exception {
     List<byte[]> chunks = new java.util.ArrayList<>();
     try (Stream<Path> s = Files.walk(storePath)) {
       for (Path p : s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
@@ -232,7 +243,9 @@ public final class IngestBench {
         for (byte[] chunk : chunks) {
           ChunkDigest.of(chunk);
         }
-        ChunkDigest.sha256().digest(nar);
+        java.security.MessageDigest md = ChunkDigest.sha256();
+        md.update(nar.duplicate());
+        md.digest();
       }
       sha = Math.min(sha, threads.getCurrentThreadCpuTime() - t);
     }
@@ -306,7 +319,43 @@ public final class IngestBench {
     long run() throws Exception;
   }
 
+  /** For the uncompressed ingest's leanest rep: its CPU by thread role, ms per MB of NAR. */
+  static java.util.Map<String, Double> ingestCpuByRole = java.util.Map.of();
+
+  /**
+   * CPU nanoseconds of this process by thread role: the manifester's ingest, CPU-pool and writer
+   * threads by name, other Java threads, and the rest of the process (GC, JIT and other JVM
+   * threads, which ThreadMXBean does not list).
+   */
+  static java.util.Map<String, Long> cpuByRole() {
+    java.lang.management.ThreadMXBean tb = java.lang.management.ManagementFactory.getThreadMXBean();
+    long total = OS.getProcessCpuTime();
+    java.util.Map<String, Long> m = new java.util.TreeMap<>();
+    long java = 0;
+    for (java.lang.management.ThreadInfo ti : tb.getThreadInfo(tb.getAllThreadIds())) {
+      if (ti == null) {
+        continue;
+      }
+      long c = tb.getThreadCpuTime(ti.getThreadId());
+      if (c < 0) {
+        continue;
+      }
+      String n = ti.getThreadName();
+      String role =
+          n.startsWith("styx-ingest")
+              ? "ingest thread"
+              : n.startsWith("styx-cpu")
+                  ? "CPU pool"
+                  : n.equals("chunk-write") ? "chunk writer" : "other Java threads";
+      m.merge(role, c, Long::sum);
+      java += c;
+    }
+    m.put("JVM (GC, JIT)", total - java);
+    return m;
+  }
+
   static long measure(int slot, long bytes, Timed t) throws Exception {
+    java.util.Map<String, Long> roles0 = slot == 1 ? cpuByRole() : null;
     long c0 = OS.getProcessCpuTime() + childrenCpuNanos();
     long m0 = System.nanoTime();
     long nanos = t.run();
@@ -315,7 +364,14 @@ public final class IngestBench {
       System.out.printf("MARK %d %.6f %.6f%n", slot, m0 / 1e9, System.nanoTime() / 1e9);
     }
     long used = OS.getProcessCpuTime() + childrenCpuNanos() - c0;
-    CPU[slot] = Math.min(CPU[slot], used / 1e6 / (bytes / 1e6));
+    double perMb = used / 1e6 / (bytes / 1e6);
+    if (roles0 != null && perMb < CPU[slot]) {
+      java.util.Map<String, Double> d = new java.util.LinkedHashMap<>();
+      cpuByRole()
+          .forEach((k, v) -> d.put(k, (v - roles0.getOrDefault(k, 0L)) / 1e6 / (bytes / 1e6)));
+      ingestCpuByRole = d;
+    }
+    CPU[slot] = Math.min(CPU[slot], perMb);
     return nanos;
   }
 
@@ -333,21 +389,35 @@ public final class IngestBench {
   }
 
   /**
-   * Output of the zstd side, allocated once: a fresh 271 MB array per run is a humongous allocation
-   * that sometimes waited for a GC (runs at a third of the usual speed), which flattered ingest.
+   * The NAR for the zstd side, outside the Java heap: the yardstick's input and output (twice the
+   * NAR) held as heap arrays kept the manifester's heap mostly full of the harness's data, so G1
+   * ran concurrent cycles and mixed collections during ingests that a manifester would not have.
    */
-  private static byte[] zstdOut = new byte[0];
-
-  static long timeZstd(byte[] nar, int cores) {
-    int bound = (int) com.github.luben.zstd.Zstd.compressBound(nar.length);
-    if (zstdOut.length < bound) {
-      zstdOut = new byte[bound];
+  static java.nio.ByteBuffer readDirect(Path file) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(Math.toIntExact(ch.size()));
+      while (b.hasRemaining() && ch.read(b) >= 0) {
+        // fill
+      }
+      return b.flip();
     }
+  }
+
+  /** Output of the zstd side: allocated once, off the heap (see {@link #readDirect}). */
+  private static java.nio.ByteBuffer zstdOut;
+
+  static long timeZstd(java.nio.ByteBuffer nar, int cores) {
+    int bound = (int) com.github.luben.zstd.Zstd.compressBound(nar.remaining());
+    if (zstdOut == null || zstdOut.capacity() < bound) {
+      zstdOut = java.nio.ByteBuffer.allocateDirect(bound);
+    }
+    java.nio.ByteBuffer in = nar.duplicate();
+    zstdOut.clear();
     long t = System.nanoTime();
     try (ZstdCompressCtx c = new ZstdCompressCtx()) {
       c.setLevel(3);
       c.setWorkers(cores);
-      c.compressByteArray(zstdOut, 0, zstdOut.length, nar, 0, nar.length);
+      c.compress(zstdOut, in);
     }
     return System.nanoTime() - t;
   }
@@ -409,6 +479,9 @@ public final class IngestBench {
 
   private static Service service;
 
+  /** Chunk buffers and frames the last ingest had to allocate (a warm pipeline recycles). */
+  static long[] lastIngestNewArrays = {0, 0};
+
   static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys) throws Exception {
     // A fresh store per ingest, all removed at the end: deleting ~2,000 chunk files right before
     // an ingest would make ext4 skip the recently freed inodes (recently_deleted() scans) on every
@@ -430,8 +503,16 @@ public final class IngestBench {
             service.chunks(),
             new ServerMetrics())) {
       long t = System.nanoTime();
+      long a0 = service.chunks().chunkBuffers().allocations();
+      long f0 = service.chunks().frames().allocations();
       m.manifest("file://" + cache.toAbsolutePath(), sp.toString());
-      return System.nanoTime() - t;
+      long el = System.nanoTime() - t;
+      lastIngestNewArrays =
+          new long[] {
+            service.chunks().chunkBuffers().allocations() - a0,
+            service.chunks().frames().allocations() - f0
+          };
+      return el;
     } finally {
       if (SERVICE_PER_INGEST) {
         service.close();
