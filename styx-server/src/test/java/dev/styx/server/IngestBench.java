@@ -40,9 +40,11 @@ import org.tukaani.xz.XZInputStream;
  * store, and {@code styx.bench.warmups} (default 4) unmeasured ingests come first, then a wait for
  * the JIT to settle. Also printed: the chunk store's size, the ingest CPU floor ({@link Floor}),
  * the ingest's CPU by thread role ({@link #cpuByRole}) and the arrays its pipeline had to allocate.
- * The zstd side's NAR and output live off the Java heap ({@link #readDirect}). Usage: IngestBench
- * WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code -Dstyx.bench.xz=false} XZ_CACHE is
- * not read.
+ * The JVM runs with the default heap, as {@code styx manifester} does (a quarter of the RAM): with
+ * {@code -Xmx2g} the zstd side's arrays (the NAR and its output) kept that heap mostly full, and G1
+ * ran concurrent cycles and mixed collections during ingests that a manifester would not run.
+ * Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code
+ * -Dstyx.bench.xz=false} XZ_CACHE is not read.
  */
 public final class IngestBench {
   private IngestBench() {}
@@ -64,7 +66,7 @@ public final class IngestBench {
         SERVICE_PER_INGEST ? "new for every ingest" : "one long-lived set (as deployed)");
     Path xzFile = XZ_PARTS ? xzNar(xz, sp) : null;
 
-    java.nio.ByteBuffer nar = readDirect(narFile);
+    byte[] nar = Files.readAllBytes(narFile);
     // A manifester is a long-running service: measure it warm. Ingest runs its per-chunk code about
     // 2,000 times per JDK NAR, so the first few ingests still run partly interpreted or C1-compiled
     // and C2 compiles beside them (10% of the CPU of the 3rd and 4th ingests in a perf profile).
@@ -198,7 +200,7 @@ public final class IngestBench {
     }
   }
 
-  static Floor floor(java.nio.ByteBuffer nar, Path storePath) throws Exception {
+  static Floor floor(byte[] nar, Path storePath) throws Exception {
     List<byte[]> chunks = new java.util.ArrayList<>();
     try (Stream<Path> s = Files.walk(storePath)) {
       for (Path p : s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
@@ -243,9 +245,7 @@ public final class IngestBench {
         for (byte[] chunk : chunks) {
           ChunkDigest.of(chunk);
         }
-        java.security.MessageDigest md = ChunkDigest.sha256();
-        md.update(nar.duplicate());
-        md.digest();
+        ChunkDigest.sha256().digest(nar);
       }
       sha = Math.min(sha, threads.getCurrentThreadCpuTime() - t);
     }
@@ -389,35 +389,21 @@ public final class IngestBench {
   }
 
   /**
-   * The NAR for the zstd side, outside the Java heap: the yardstick's input and output (twice the
-   * NAR) held as heap arrays kept the manifester's heap mostly full of the harness's data, so G1
-   * ran concurrent cycles and mixed collections during ingests that a manifester would not have.
+   * Output of the zstd side, allocated once: a fresh 271 MB array per run is a humongous allocation
+   * that sometimes waited for a GC (runs at a third of the usual speed), which flattered ingest.
    */
-  static java.nio.ByteBuffer readDirect(Path file) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(Math.toIntExact(ch.size()));
-      while (b.hasRemaining() && ch.read(b) >= 0) {
-        // fill
-      }
-      return b.flip();
-    }
-  }
+  private static byte[] zstdOut = new byte[0];
 
-  /** Output of the zstd side: allocated once, off the heap (see {@link #readDirect}). */
-  private static java.nio.ByteBuffer zstdOut;
-
-  static long timeZstd(java.nio.ByteBuffer nar, int cores) {
-    int bound = (int) com.github.luben.zstd.Zstd.compressBound(nar.remaining());
-    if (zstdOut == null || zstdOut.capacity() < bound) {
-      zstdOut = java.nio.ByteBuffer.allocateDirect(bound);
+  static long timeZstd(byte[] nar, int cores) {
+    int bound = (int) com.github.luben.zstd.Zstd.compressBound(nar.length);
+    if (zstdOut.length < bound) {
+      zstdOut = new byte[bound];
     }
-    java.nio.ByteBuffer in = nar.duplicate();
-    zstdOut.clear();
     long t = System.nanoTime();
     try (ZstdCompressCtx c = new ZstdCompressCtx()) {
       c.setLevel(3);
       c.setWorkers(cores);
-      c.compress(zstdOut, in);
+      c.compressByteArray(zstdOut, 0, zstdOut.length, nar, 0, nar.length);
     }
     return System.nanoTime() - t;
   }
