@@ -40,7 +40,7 @@ final class HttpRetry {
                     + " "
                     + r.uri()
                     + " failed: "
-                    + e
+                    + describe(e)
                     + (maxAttempts > 1 ? " (gave up after " + attempt + " attempts)" : ""));
         continue;
       }
@@ -52,6 +52,19 @@ final class HttpRetry {
       return resp;
     }
     throw last;
+  }
+
+  /** A transport error in words: the JDK's ConnectException usually has no message at all. */
+  static String describe(IOException e) {
+    String m = e.getMessage();
+    String detail = m == null || m.isBlank() ? "" : " (" + m + ")";
+    if (e instanceof java.net.ConnectException) {
+      return "cannot connect: nothing listening or unreachable" + detail;
+    }
+    if (e instanceof java.net.http.HttpTimeoutException) {
+      return "timed out" + detail;
+    }
+    return e.getClass().getSimpleName() + detail;
   }
 
   private static void backoff(int attempt) throws InterruptedIOException {

@@ -115,6 +115,28 @@ class ManifestCommandTest {
               bad.toString());
       assertEquals(1, notAllowed.exitCode());
       assertTrue(notAllowed.stderr().contains("HTTP 403"), notAllowed.stderr());
+      // No manifester there: the error says so in words (the JDK's exception has no message).
+      CliRun down =
+          CliRun.run(
+              null,
+              "manifest",
+              "get",
+              "--manifester",
+              "http://127.0.0.1:1",
+              "--upstream",
+              up.url(),
+              "--key",
+              pub,
+              fx.tree().toString(),
+              bad.toString());
+      assertEquals(1, down.exitCode());
+      assertTrue(
+          down.stderr()
+              .startsWith(
+                  "styx manifest get: POST http://127.0.0.1:1/manifest failed: cannot connect"),
+          down.stderr());
+      assertTrue(down.stderr().contains("gave up after 4 attempts"), down.stderr());
+      assertFalse(Files.exists(bad));
       assertEquals(
           2,
           CliRun.run(null, "manifester", "--listen", "127.0.0.1:0").exitCode(),
