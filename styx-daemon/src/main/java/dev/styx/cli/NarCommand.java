@@ -127,6 +127,7 @@ final class NarCommand {
   }
 
   private static int run(Sub sub, String[] args) {
+    String command = NAME + " " + sub.name; // as errors name it: "styx nar dump: ..."
     String param = null;
     List<String> flags = new ArrayList<>();
     boolean options = true;
@@ -142,17 +143,17 @@ final class NarCommand {
         return version();
       } else if (options && a.startsWith("-") && !a.equals("-")) {
         if (!hasFlag(sub, a)) {
-          return usageError(NAME + " " + sub.name, "unknown option '" + a + "'", help(sub));
+          return usageError(command, "unknown option '" + a + "'", help(sub));
         }
         flags.add(a);
       } else if (param == null) {
         param = a;
       } else {
-        return usageError(NAME + " " + sub.name, "unexpected argument '" + a + "'", help(sub));
+        return usageError(command, "unexpected argument '" + a + "'", help(sub));
       }
     }
     if (param == null) {
-      return usageError(NAME + " " + sub.name, "missing " + sub.param, help(sub));
+      return usageError(command, "missing " + sub.param, help(sub));
     }
     try {
       switch (sub.name) {
@@ -164,7 +165,7 @@ final class NarCommand {
       }
       return 0;
     } catch (Exception e) {
-      return CliErrors.report(NAME + " " + sub.name, e, System.err);
+      return CliErrors.report(command, e, System.err);
     }
   }
 

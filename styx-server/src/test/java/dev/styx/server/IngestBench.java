@@ -488,9 +488,9 @@ public final class IngestBench {
             service.ingest(),
             service.chunks(),
             new ServerMetrics())) {
-      long t = System.nanoTime();
       long a0 = service.chunks().chunkBuffers().allocations();
       long f0 = service.chunks().frames().allocations();
+      long t = System.nanoTime();
       m.manifest("file://" + cache.toAbsolutePath(), sp.toString());
       long el = System.nanoTime() - t;
       lastIngestNewArrays =
