@@ -7,6 +7,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import dev.styx.chunk.ChunkDigest;
+import dev.styx.slab.ChunkRef;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -51,6 +52,14 @@ public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
 
   /** Plans the fetch of every chunk of {@code m} in order. */
   public ChunkStreamFetcher(URI base, Manifest m, int depth) {
+    this(base, chunksOf(m), depth);
+  }
+
+  /**
+   * Plans the fetch of {@code plan} in order (a digest may repeat), for example the chunks of a
+   * {@link ChunkedManifest}.
+   */
+  public ChunkStreamFetcher(URI base, List<ChunkRef> plan, int depth) {
     String s = base.toString();
     this.base = URI.create(s.endsWith("/") ? s : s + "/");
     this.depth = Math.max(1, depth);
@@ -61,27 +70,35 @@ public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
             .build();
     Map<ChunkDigest, Integer> group = new LinkedHashMap<>();
     long groupBytes = 0;
-    for (ManifestEntry e : m.entries()) {
-      if (e instanceof ManifestEntry.ChunkedFile f) {
-        for (int i = 0; i < f.digests().size(); i++) {
-          ChunkDigest d = f.digests().get(i);
-          if (group.containsKey(d)) {
-            continue;
-          }
-          if (group.size() >= BATCH_CHUNKS || groupBytes + f.chunkLength(i) > BATCH_BYTES) {
-            todo.add(List.copyOf(group.keySet()));
-            group.clear();
-            groupBytes = 0;
-          }
-          group.put(d, f.chunkLength(i));
-          groupBytes += f.chunkLength(i);
-        }
+    for (ChunkRef c : plan) {
+      ChunkDigest d = c.digest();
+      if (group.containsKey(d)) {
+        continue;
       }
+      if (group.size() >= BATCH_CHUNKS || groupBytes + c.length() > BATCH_BYTES) {
+        todo.add(List.copyOf(group.keySet()));
+        group.clear();
+        groupBytes = 0;
+      }
+      group.put(d, c.length());
+      groupBytes += c.length();
     }
     if (!group.isEmpty()) {
       todo.add(List.copyOf(group.keySet()));
     }
     refill();
+  }
+
+  private static List<ChunkRef> chunksOf(Manifest m) {
+    List<ChunkRef> refs = new java.util.ArrayList<>();
+    for (ManifestEntry e : m.entries()) {
+      if (e instanceof ManifestEntry.ChunkedFile f) {
+        for (int i = 0; i < f.digests().size(); i++) {
+          refs.add(new ChunkRef(f.digests().get(i), f.chunkLength(i)));
+        }
+      }
+    }
+    return refs;
   }
 
   /** Chunk bytes received (uncompressed). */

@@ -16,8 +16,9 @@ import java.util.Optional;
 /**
  * Asks a manifester for a store path's manifest ({@code POST /manifest}) or reads it from a
  * manifest cache ({@code GET <base>/manifest/<key>}, any static server), and accepts it only if it
- * is signed by a trusted key and describes the store path asked for. 502/503/504 and transport
- * errors are retried with backoff; other errors fail at once with the server's message.
+ * is signed by a trusted key and describes the store path asked for; a large manifest stored as
+ * chunks ({@link ChunkedManifest}) is joined from the same server's chunks. 502/503/504 and
+ * transport errors are retried with backoff; other errors fail at once with the server's message.
  */
 public final class ManifestClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,7 +29,10 @@ public final class ManifestClient implements AutoCloseable {
   private final int maxAttempts;
   private final HttpClient http;
 
-  /** A verified manifest with the exact object it came in (store it as is). */
+  /**
+   * A verified manifest with the exact object it came in (store it as is; a {@link
+   * ChunkedManifest}'s object needs its chunks beside it, {@code signed} holds it joined).
+   */
   public record Fetched(String key, byte[] object, SignedManifest signed, Manifest manifest) {}
 
   /**
@@ -106,7 +110,16 @@ public final class ManifestClient implements AutoCloseable {
    * name) or hash part it must describe.
    */
   public Fetched verify(String key, byte[] object, String storePath) throws IOException {
-    SignedManifest sm = ManifestObject.unwrap(object);
+    SignedManifest sm;
+    if (ManifestObject.decode(object) instanceof ChunkedManifest cm) {
+      // A large manifest: its chunks come from the same server (a manifester's /chunks and
+      // /chunk/HEX, or a static store's chunk/ tree).
+      try (ChunkStreamFetcher f = new ChunkStreamFetcher(manifester, cm.chunks(), 4)) {
+        sm = cm.join(f);
+      }
+    } else {
+      sm = ManifestObject.unwrap(object);
+    }
     Manifest m = sm.verify(trusted);
     boolean matches =
         storePath.startsWith("/")

@@ -29,7 +29,8 @@ import java.util.List;
  * The signed message is the manifest encoding itself; it starts with the CBOR tag field {@code
  * "styx": "manifest"}, so it can never be mistaken for a narinfo fingerprint ({@code "1;..."}).
  */
-public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures) {
+public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures)
+    implements ManifestEnvelope {
   /** Envelope format version. */
   public static final int VERSION = 1;
 
@@ -48,6 +49,17 @@ public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures
   @Override
   public byte[] manifestBytes() {
     return manifestBytes.clone();
+  }
+
+  /** Length of the manifest encoding. */
+  public int size() {
+    return manifestBytes.length;
+  }
+
+  /** Already inline: itself. */
+  @Override
+  public SignedManifest join(ChunkProvider chunks) {
+    return this;
   }
 
   /** Encodes {@code manifest} and signs the encoding with each key. */
@@ -93,6 +105,7 @@ public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures
   }
 
   /** Encodes the envelope. */
+  @Override
   public byte[] encode() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(manifestBytes.length + 256);
     try (CBORGenerator g = (CBORGenerator) ManifestCodec.CBOR.createGenerator(out)) {

@@ -1,10 +1,12 @@
 package dev.styx.cli;
 
 import dev.styx.manifest.ChunkStreamFetcher;
+import dev.styx.manifest.ChunkedManifest;
 import dev.styx.manifest.Manifest;
 import dev.styx.manifest.ManifestClient;
 import dev.styx.manifest.ManifestCodec;
 import dev.styx.manifest.ManifestEntry;
+import dev.styx.manifest.ManifestEnvelope;
 import dev.styx.manifest.ManifestNarWriter;
 import dev.styx.manifest.ManifestObject;
 import dev.styx.manifest.SignedManifest;
@@ -48,9 +50,18 @@ final class ManifestCommand implements Runnable {
     return NixKeyring.of(keys.stream().map(NixPublicKey::parse).toList());
   }
 
-  /** Reads a manifest file (zstd object or bare envelope). */
-  static SignedManifest read(Path file) throws IOException {
-    return ManifestObject.unwrap(Files.readAllBytes(file));
+  /**
+   * Reads a manifest file (zstd object or bare envelope); a chunked manifest's chunks come from
+   * {@code chunks} (null: none, and such a file is refused with a message that says so).
+   */
+  static SignedManifest read(Path file, URI chunks) throws IOException {
+    ManifestEnvelope env = ManifestObject.decode(Files.readAllBytes(file));
+    if (env instanceof ChunkedManifest cm && chunks != null) {
+      try (ChunkStreamFetcher f = new ChunkStreamFetcher(chunks, cm.chunks(), 4)) {
+        return cm.join(f);
+      }
+    }
+    return env.join(null);
   }
 
   /** {@code styx manifest get}. */
@@ -60,7 +71,8 @@ final class ManifestCommand implements Runnable {
       description = {
         "Ask the manifester for the manifest of STOREPATH from --upstream, check that it is",
         "signed by a --key and describes STOREPATH, and write it to OUT (as served: a zstd",
-        "frame of the signed envelope). OUT appears only if everything verified.",
+        "frame of the signed envelope; a large manifest served as chunks is fetched from the",
+        "manifester's chunks and written joined). OUT appears only if everything verified.",
       })
   static final class Get implements Callable<Integer> {
     @Option(
@@ -108,7 +120,9 @@ final class ManifestCommand implements Runnable {
         ManifestClient.Fetched f = c.request(upstream, storePath);
         Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".manifest-", ".tmp");
         try {
-          Files.write(tmp, f.object());
+          // A chunked manifest is written joined, so OUT needs no chunk store to be read.
+          boolean chunked = ManifestObject.decode(f.object()) instanceof ChunkedManifest;
+          Files.write(tmp, chunked ? ManifestObject.wrap(f.signed()) : f.object());
           Files.setPosixFilePermissions(
               tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
           Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -163,7 +177,7 @@ final class ManifestCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      SignedManifest sm = read(file);
+      SignedManifest sm = read(file, chunks);
       Manifest m =
           keys == null || keys.isEmpty()
               ? ManifestCodec.decode(sm.manifestBytes())
@@ -203,12 +217,19 @@ final class ManifestCommand implements Runnable {
         description = "Also check the signature; repeatable.")
     List<String> keys;
 
+    @Option(
+        names = "--chunks",
+        paramLabel = "URL",
+        description =
+            "Chunk store to fetch a chunked manifest's chunks from (a manifester or a static server).")
+    URI chunks;
+
     @Parameters(index = "0", paramLabel = "MANIFEST", description = "Manifest file.")
     Path file;
 
     @Override
     public Integer call() throws IOException {
-      SignedManifest sm = read(file);
+      SignedManifest sm = read(file, chunks);
       Manifest m =
           keys == null || keys.isEmpty()
               ? ManifestCodec.decode(sm.manifestBytes())

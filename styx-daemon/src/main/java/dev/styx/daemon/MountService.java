@@ -13,7 +13,10 @@ import dev.styx.fetch.FetchStats;
 import dev.styx.fetch.HttpChunkSource;
 import dev.styx.kernel.Backend;
 import dev.styx.kernel.Syscalls;
+import dev.styx.manifest.ChunkProvider;
+import dev.styx.manifest.ChunkedManifest;
 import dev.styx.manifest.Manifest;
+import dev.styx.manifest.ManifestEnvelope;
 import dev.styx.manifest.ManifestFormatException;
 import dev.styx.manifest.ManifestObject;
 import dev.styx.manifest.SignedManifest;
@@ -320,7 +323,11 @@ public final class MountService implements StyxService {
     byte[] obj = manifests.fetch(p.manifesterUrl(), upstream, "/nix/store/" + key, deadline);
     SignedManifest sm;
     try {
-      sm = ManifestObject.unwrap(obj);
+      ManifestEnvelope env = ManifestObject.decode(obj);
+      sm =
+          env instanceof ChunkedManifest cm
+              ? cm.join(manifestChunks(key, cm, deadline))
+              : env.join(null);
     } catch (ManifestFormatException e) {
       metrics.manifestRejects.increment();
       throw new IOException("manifest for " + key + " is malformed: " + e.getMessage(), e);
@@ -329,6 +336,39 @@ public final class MountService implements StyxService {
     Files.deleteIfExists(imageFile(m.hashPart()));
     db.putManifest(key, sm.encode());
     return m;
+  }
+
+  /**
+   * Fetches the chunks of a large manifest through the chunk source (each verified against its
+   * digest on arrival); they are kept in memory only, since the joined manifest is what is stored.
+   */
+  private ChunkProvider manifestChunks(String key, ChunkedManifest cm, Instant deadline)
+      throws IOException {
+    HttpChunkSource s = source;
+    if (s == null) {
+      throw new IOException("daemon not initialised: no chunk source for the manifest of " + key);
+    }
+    Map<ChunkDigest, ChunkRef> distinct = new LinkedHashMap<>();
+    for (ChunkRef c : cm.chunks()) {
+      distinct.putIfAbsent(c.digest(), c);
+    }
+    Map<ChunkDigest, byte[]> got = new ConcurrentHashMap<>();
+    s.fetch(
+        List.copyOf(distinct.values()),
+        c -> {
+          byte[] b = new byte[c.length()];
+          c.data().get(b);
+          got.put(c.digest(), b);
+        },
+        deadline);
+    log.info("manifest of {}: {} bytes joined from {} chunks", key, cm.size(), distinct.size());
+    return (d, len) -> {
+      byte[] b = got.get(d);
+      if (b == null) {
+        throw new IOException("manifest chunk " + d.hex() + " of " + key + " was not fetched");
+      }
+      return b;
+    };
   }
 
   private Manifest verify(String key, SignedManifest sm) throws IOException {

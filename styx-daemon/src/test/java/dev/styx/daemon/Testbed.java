@@ -282,7 +282,34 @@ final class Testbed {
     try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
       byte[] obj =
           mc.fetch(m.url(), upstream(), p.toString(), java.time.Instant.now().plusSeconds(120));
-      return dev.styx.manifest.ManifestObject.unwrap(obj).verify(NixKeyring.parse(m.publicKey()));
+      dev.styx.manifest.ManifestEnvelope env = dev.styx.manifest.ManifestObject.decode(obj);
+      dev.styx.manifest.SignedManifest sm;
+      if (env instanceof dev.styx.manifest.ChunkedManifest cm) { // a large manifest: join it
+        try (var f =
+            new dev.styx.manifest.ChunkStreamFetcher(
+                java.net.URI.create(m.url()), cm.chunks(), 2)) {
+          sm = cm.join(f);
+        }
+      } else {
+        sm = env.join(null);
+      }
+      return sm.verify(NixKeyring.parse(m.publicKey()));
+    }
+  }
+
+  /**
+   * Distinct chunks of a store path's manifest object itself: 0 if the manifest is inline, else
+   * those of its {@link dev.styx.manifest.ChunkedManifest} (a large manifest is joined from chunks
+   * the daemon fetches at mount time).
+   */
+  static long manifestChunks(Manifester m, StorePath p) throws Exception {
+    try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
+      byte[] obj =
+          mc.fetch(m.url(), upstream(), p.toString(), java.time.Instant.now().plusSeconds(120));
+      return dev.styx.manifest.ManifestObject.decode(obj)
+              instanceof dev.styx.manifest.ChunkedManifest cm
+          ? cm.digests().stream().distinct().count()
+          : 0;
     }
   }
 

@@ -6,8 +6,10 @@ import dev.styx.cache.CorruptCompressionException;
 import dev.styx.cache.NarIntegrityException;
 import dev.styx.cache.UntrustedNarInfoException;
 import dev.styx.chunkstore.ChunkStoreDir;
+import dev.styx.manifest.ChunkedManifest;
 import dev.styx.manifest.Manifest;
 import dev.styx.manifest.ManifestBuilder;
+import dev.styx.manifest.ManifestEnvelope;
 import dev.styx.manifest.ManifestKey;
 import dev.styx.manifest.ManifestObject;
 import dev.styx.manifest.NarManifestVisitor;
@@ -175,7 +177,8 @@ public final class Manifester implements AutoCloseable {
   }
 
   private void checkName(Result r, StorePath wanted) throws IOException {
-    Manifest m = ManifestObject.unwrap(r.object()).verify(NixKeyring.of(publicKeys()));
+    Manifest m =
+        ManifestObject.unwrap(r.object(), this::storedChunk).verify(NixKeyring.of(publicKeys()));
     if (!m.storePath().equals(wanted.toString())) {
       throw ApiException.notFound(
           "store-path-mismatch",
@@ -186,6 +189,16 @@ public final class Manifester implements AutoCloseable {
               + ", not "
               + wanted);
     }
+  }
+
+  /** A chunk from this manifester's own store (for chunked manifests it stored). */
+  private byte[] storedChunk(dev.styx.chunk.ChunkDigest d, int length) throws IOException {
+    return store
+        .readChunk(d)
+        .orElseThrow(
+            () ->
+                new IOException(
+                    "chunk " + d.hex() + " of a stored manifest is missing from " + store.root()));
   }
 
   private List<dev.styx.sig.NixPublicKey> publicKeys() {
@@ -262,7 +275,10 @@ public final class Manifester implements AutoCloseable {
             ni.narSize(),
             ni.references().stream().map(StorePath::baseName).toList());
     SignedManifest sm = SignedManifest.sign(m, signingKeys);
-    byte[] object = ManifestObject.wrap(sm);
+    // A large manifest goes into the chunk store as chunks first, so the small envelope that names
+    // them is never stored or served before they are.
+    ManifestEnvelope env = ChunkedManifest.wanted(sm) ? storeChunks(m.storePath(), sm) : sm;
+    byte[] object = ManifestObject.wrap(env);
     store.putManifest(key, object);
     long dt = System.nanoTime() - t0;
     metrics.ingests.increment();
@@ -276,6 +292,24 @@ public final class Manifester implements AutoCloseable {
         m.chunkCount(),
         dt / 1_000_000);
     return new Result(key, object, "miss");
+  }
+
+  /** Stores the chunks of a large manifest's encoding; returns the envelope that names them. */
+  private ChunkedManifest storeChunks(String storePath, SignedManifest sm) throws IOException {
+    ChunkedManifest cm = ChunkedManifest.of(sm);
+    byte[] b = sm.manifestBytes();
+    for (int i = 0; i < cm.digests().size(); i++) {
+      int len = ChunkedManifest.chunkLength(b.length, i);
+      if (store.putChunk(cm.digests().get(i), b, i << ChunkedManifest.CHUNK_SHIFT, len) >= 0) {
+        metrics.chunksNew.increment();
+        metrics.chunkBytesNew.add(len);
+      } else {
+        metrics.chunksExisting.increment();
+      }
+    }
+    log.info(
+        "manifest of {}: {} bytes, stored as {} chunks", storePath, sm.size(), cm.digests().size());
+    return cm;
   }
 
   /** Maps an ingest failure to the status the client sees. */

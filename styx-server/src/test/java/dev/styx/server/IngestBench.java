@@ -85,14 +85,30 @@ public final class IngestBench {
     // Each side of a ratio is measured right after the other, so a paired ratio sees about the same
     // machine load; the summary gives best-of-N throughputs and the median and range of the paired
     // ratios (the machine may be shared).
-    double[][] mbps = new double[6][reps];
+    double[][] mbps = new double[7][reps];
+    String zstdCli = zstdCliVersion();
     for (int r = 0; r < reps; r++) {
       mbps[0][r] = mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores)));
+      if (zstdCli != null) {
+        mbps[6][r] =
+            mbps(
+                narSize,
+                measure(
+                    6,
+                    narSize,
+                    () -> timeCommand("zstd", "-3", "-T" + cores, "-q", "-c", narFile.toString())));
+      }
       mbps[1][r] = mbps(narSize, measure(1, narSize, () -> timeIngest(work, none, sp, keys)));
+      String cli =
+          zstdCli == null
+              ? ""
+              : String.format(
+                  ", zstd CLI -3 -T%d %.0f MB/s (%.2fx)",
+                  cores, mbps[6][r], mbps[1][r] / mbps[6][r]);
       if (!XZ_PARTS) {
         System.out.printf(
-            "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%n",
-            r + 1, cores, mbps[0][r], mbps[1][r], mbps[1][r] / mbps[0][r]);
+            "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%s%n",
+            r + 1, cores, mbps[0][r], mbps[1][r], mbps[1][r] / mbps[0][r], cli);
         continue;
       }
       mbps[2][r] =
@@ -102,14 +118,15 @@ public final class IngestBench {
       mbps[5][r] =
           mbps(narSize, measure(5, narSize, () -> inProcess(() -> timeIngest(work, xz, sp, keys))));
       System.out.printf(
-          "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx) | xz -dc %.0f MB/s, ingest"
-              + " .nar.xz %.0f MB/s (%.2fx) | Java xz decode %.0f MB/s, ingest .nar.xz (Java"
-              + " decoder) %.0f MB/s (%.2fx)%n",
+          "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%s | xz -dc %.0f MB/s,"
+              + " ingest .nar.xz %.0f MB/s (%.2fx) | Java xz decode %.0f MB/s, ingest .nar.xz"
+              + " (Java decoder) %.0f MB/s (%.2fx)%n",
           r + 1,
           cores,
           mbps[0][r],
           mbps[1][r],
           mbps[1][r] / mbps[0][r],
+          cli,
           mbps[2][r],
           mbps[3][r],
           mbps[3][r] / mbps[2][r],
@@ -130,6 +147,17 @@ public final class IngestBench {
         "ingest of the uncompressed NAR:                  %7.0f MB/s  ratio of bests %.2fx,"
             + " paired %s (budget >= 0.80x)%n",
         max(mbps[1]), max(mbps[1]) / max(mbps[0]), paired(mbps[1], mbps[0]));
+    if (zstdCli != null) {
+      System.out.printf(
+          "zstd -3 -T%d (the CLI, %s, to /dev/null):   %7.0f MB/s (best of %d); ingest ratio of"
+              + " bests %.2fx, paired %s (budget >= 0.80x)%n",
+          cores,
+          zstdCli,
+          max(mbps[6]),
+          reps,
+          max(mbps[1]) / max(mbps[6]),
+          paired(mbps[1], mbps[6]));
+    }
     floor.print(narSize, CPU[0]);
     StringBuilder roles = new StringBuilder();
     ingestCpuByRole.forEach((k, v) -> roles.append(String.format(", %s %.2f", k, v)));
@@ -141,8 +169,9 @@ public final class IngestBench {
                 lastIngestNewArrays[0], lastIngestNewArrays[1]);
     if (!XZ_PARTS) {
       System.out.printf(
-          "CPU ms per MB of NAR: zstd-3 %.2f, ingest .nar %.2f (chunk store level %d)%n%s%n",
-          CPU[0], CPU[1], LEVEL, byRole);
+          "CPU ms per MB of NAR: zstd-3 %.2f, zstd CLI %.2f, ingest .nar %.2f (chunk store level"
+              + " %d)%n%s%n",
+          CPU[0], CPU[6], CPU[1], LEVEL, byRole);
       return;
     }
     System.out.println(byRole);
@@ -158,9 +187,10 @@ public final class IngestBench {
             + " bests %.2fx, paired %s%n",
         max(mbps[4]), max(mbps[5]), max(mbps[5]) / max(mbps[4]), paired(mbps[5], mbps[4]));
     System.out.printf(
-        "CPU ms per MB of NAR (this process and its children): zstd-3 %.2f, ingest .nar %.2f,"
-            + " xz -dc %.2f, ingest .nar.xz %.2f, Java xz decode %.2f, ingest .nar.xz (Java) %.2f%n",
-        CPU[0], CPU[1], CPU[2], CPU[3], CPU[4], CPU[5]);
+        "CPU ms per MB of NAR (this process and its children): zstd-3 %.2f, zstd CLI %.2f, ingest"
+            + " .nar %.2f, xz -dc %.2f, ingest .nar.xz %.2f, Java xz decode %.2f, ingest .nar.xz"
+            + " (Java) %.2f%n",
+        CPU[0], CPU[6], CPU[1], CPU[2], CPU[3], CPU[4], CPU[5]);
   }
 
   /** The chunk store's zstd level on the ingest side ({@code -Dstyx.bench.level}, default 3). */
@@ -312,6 +342,7 @@ public final class IngestBench {
     Double.MAX_VALUE,
     Double.MAX_VALUE,
     Double.MAX_VALUE,
+    Double.MAX_VALUE,
     Double.MAX_VALUE
   };
 
@@ -406,6 +437,29 @@ public final class IngestBench {
       c.compressByteArray(zstdOut, 0, zstdOut.length, nar, 0, nar.length);
     }
     return System.nanoTime() - t;
+  }
+
+  /**
+   * The zstd CLI's version ("v1.5.4"), or null if there is none: the literal reading of the
+   * budget's yardstick ({@code zstd -3 -T<cores>}), measured beside zstd-jni in process (a newer
+   * zstd, and no file I/O), which is the stricter one.
+   */
+  static String zstdCliVersion() {
+    try {
+      Process p = new ProcessBuilder("zstd", "-V").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      if (p.waitFor() != 0) {
+        return null;
+      }
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("v\\d+\\.\\d+\\.\\d+").matcher(out);
+      return m.find() ? m.group() : out;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   static long timeXz(Path xzFile) throws IOException {

@@ -2,12 +2,16 @@ package dev.styx.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.styx.manifest.ChunkStreamFetcher;
+import dev.styx.manifest.ChunkedManifest;
 import dev.styx.manifest.Manifest;
 import dev.styx.manifest.ManifestClient;
 import dev.styx.manifest.ManifestNarWriter;
+import dev.styx.manifest.ManifestObject;
+import dev.styx.manifest.SignedManifest;
 import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.NixHash;
 import dev.styx.nix.StorePath;
@@ -111,6 +115,24 @@ class ManifesterCorpusTest {
       assertTrue(
           s.metrics().chunksExisting.sum() >= s.metrics().chunksNew(),
           "the second cache's chunks were already stored (content addressing)");
+
+      // The JDK's manifest (~78 KB encoded) is stored as chunks behind a small envelope; the
+      // client above joined it from the manifester's chunks and checked the signature.
+      ManifestClient.Fetched jdk = client.request(zstd.url(), corpus.jdk().toString());
+      byte[] jdkObject = Files.readAllBytes(s.store().manifestPath(jdk.key()));
+      ChunkedManifest cm =
+          assertInstanceOf(ChunkedManifest.class, ManifestObject.decode(jdkObject));
+      assertTrue(jdkObject.length < 1024, "envelope of " + jdkObject.length + " bytes");
+      assertTrue(cm.digests().size() >= 2, cm.digests().size() + " manifest chunks");
+      for (var d : cm.digests()) {
+        assertTrue(s.store().hasChunk(d), "manifest chunk " + d.hex() + " stored");
+      }
+      assertEquals(cm.size(), jdk.signed().size());
+      String small = client.request(zstd.url(), corpus.paths.getLast().toString()).key();
+      assertTrue(
+          ManifestObject.decode(Files.readAllBytes(s.store().manifestPath(small)))
+              instanceof SignedManifest,
+          "a small manifest stays inline");
 
       // A second request is a cache hit with the same bytes.
       ManifestClient.Fetched again = client.request(zstd.url(), corpus.jdk().toString());
