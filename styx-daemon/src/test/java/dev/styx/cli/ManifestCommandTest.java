@@ -143,4 +143,101 @@ class ManifestCommandTest {
           "missing options is a usage error");
     }
   }
+
+  @Test
+  void largeManifestIsServedAsChunksAndJoinedByEveryCommand() throws Exception {
+    // 3,000 files: a manifest of ~150 KB encoded, stored as 64 KiB chunks behind an envelope.
+    Path tree = Files.createDirectories(tmp.resolve("src/styx-many-files"));
+    java.util.Random r = new java.util.Random(3000);
+    for (int i = 0; i < 3000; i++) {
+      byte[] b = new byte[225 + r.nextInt(2000)];
+      r.nextBytes(b);
+      Files.write(tree.resolve(String.format("file-%05d", i)), b);
+    }
+    NixCacheFixture fx =
+        NixCacheFixture.create(
+            tmp.resolve("nix"),
+            "styx-cli-many-1",
+            java.util.Map.of("many", tree),
+            List.of("zstd"),
+            false);
+    StorePath p = fx.paths().get("many");
+    NixSecretKey signer = NixSecretKey.generate("styx-cli-test-2");
+    Path keyFile = tmp.resolve("sk");
+    Files.writeString(keyFile, signer.toKeyFileString());
+    String pub = signer.publicKey().toString();
+    try (StaticHttpServer up = fx.newServer("zstd");
+        ManifesterServer s =
+            new ManifesterServer(
+                new ManifesterServer.Config(
+                    new InetSocketAddress("127.0.0.1", 0),
+                    tmp.resolve("store"),
+                    List.of(NixSecretKey.read(keyFile)),
+                    List.of(up.url()),
+                    NixKeyring.of(NixPublicKey.parse(fx.publicKey())),
+                    3,
+                    2))) {
+      Path man = tmp.resolve("joined.manifest");
+      CliRun get =
+          CliRun.run(
+              null,
+              "manifest",
+              "get",
+              "--manifester",
+              s.url(),
+              "--upstream",
+              up.url(),
+              "--key",
+              pub,
+              p.toString(),
+              man.toString());
+      assertEquals(0, get.exitCode(), get.stderr());
+      // The manifester stores and serves the small envelope ...
+      byte[] served =
+          Files.readAllBytes(
+              s.store().manifestPath(dev.styx.manifest.ManifestKey.of(up.url(), p.toString())));
+      var cm =
+          org.junit.jupiter.api.Assertions.assertInstanceOf(
+              dev.styx.manifest.ChunkedManifest.class,
+              dev.styx.manifest.ManifestObject.decode(served));
+      assertTrue(cm.digests().size() >= 2, cm.digests().size() + " chunks");
+      // ... and `get` writes the manifest joined, readable without a chunk store.
+      assertTrue(
+          dev.styx.manifest.ManifestObject.decode(Files.readAllBytes(man))
+              instanceof dev.styx.manifest.SignedManifest);
+      CliRun show = CliRun.run(null, "manifest", "show", "--key", pub, man.toString());
+      assertEquals(0, show.exitCode(), show.stderr());
+      assertTrue(show.out().contains("Entries:    3001 "), show.out());
+      assertTrue(show.out().contains("Manifest:   " + cm.size() + " bytes"), show.out());
+
+      // The envelope as served needs --chunks, and says so without it.
+      Path envelope = tmp.resolve("envelope.manifest");
+      Files.write(envelope, served);
+      CliRun bare = CliRun.run(null, "manifest", "show", envelope.toString());
+      assertEquals(1, bare.exitCode());
+      assertTrue(
+          bare.stderr().contains("stored as " + cm.digests().size() + " chunks"), bare.stderr());
+      CliRun joined =
+          CliRun.run(
+              null, "manifest", "show", "--chunks", s.url(), "--key", pub, envelope.toString());
+      assertEquals(0, joined.exitCode(), joined.stderr());
+      assertTrue(joined.out().contains("Verified:   yes"), joined.out());
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      CliRun nar =
+          CliRun.run(
+              null,
+              new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), md),
+              "manifest",
+              "nar",
+              "--chunks",
+              s.url(),
+              "--key",
+              pub,
+              envelope.toString());
+      assertEquals(0, nar.exitCode(), nar.stderr());
+      NarInfo ni =
+          NarInfo.parse(Files.readString(fx.cacheDir("zstd").resolve(p.hashPart() + ".narinfo")));
+      assertEquals(ni.narHash(), NixHash.sha256(md.digest()));
+    }
+  }
 }
