@@ -89,6 +89,19 @@ public final class ChunkStreamFetcher implements ChunkProvider, AutoCloseable {
     refill();
   }
 
+  /**
+   * The manifest of {@code env} in hand: itself if inline, else its chunks fetched from {@code
+   * chunks} (a manifester or a static chunk store; null: refused with a message that says so).
+   */
+  public static SignedManifest join(ManifestEnvelope env, URI chunks) throws IOException {
+    if (env instanceof ChunkedManifest cm && chunks != null) {
+      try (ChunkStreamFetcher f = new ChunkStreamFetcher(chunks, cm.chunks(), 4)) {
+        return cm.join(f);
+      }
+    }
+    return env.join(null);
+  }
+
   private static List<ChunkRef> chunksOf(Manifest m) {
     List<ChunkRef> refs = new java.util.ArrayList<>();
     for (ManifestEntry e : m.entries()) {

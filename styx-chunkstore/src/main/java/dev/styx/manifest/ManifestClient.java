@@ -110,16 +110,9 @@ public final class ManifestClient implements AutoCloseable {
    * name) or hash part it must describe.
    */
   public Fetched verify(String key, byte[] object, String storePath) throws IOException {
-    SignedManifest sm;
-    if (ManifestObject.decode(object) instanceof ChunkedManifest cm) {
-      // A large manifest: its chunks come from the same server (a manifester's /chunks and
-      // /chunk/HEX, or a static store's chunk/ tree).
-      try (ChunkStreamFetcher f = new ChunkStreamFetcher(manifester, cm.chunks(), 4)) {
-        sm = cm.join(f);
-      }
-    } else {
-      sm = ManifestObject.unwrap(object);
-    }
+    // A large manifest's chunks come from the same server (a manifester's /chunks and /chunk/HEX,
+    // or a static store's chunk/ tree).
+    SignedManifest sm = ChunkStreamFetcher.join(ManifestObject.decode(object), manifester);
     Manifest m = sm.verify(trusted);
     boolean matches =
         storePath.startsWith("/")

@@ -6,7 +6,6 @@ import dev.styx.manifest.Manifest;
 import dev.styx.manifest.ManifestClient;
 import dev.styx.manifest.ManifestCodec;
 import dev.styx.manifest.ManifestEntry;
-import dev.styx.manifest.ManifestEnvelope;
 import dev.styx.manifest.ManifestNarWriter;
 import dev.styx.manifest.ManifestObject;
 import dev.styx.manifest.SignedManifest;
@@ -55,13 +54,7 @@ final class ManifestCommand implements Runnable {
    * {@code chunks} (null: none, and such a file is refused with a message that says so).
    */
   static SignedManifest read(Path file, URI chunks) throws IOException {
-    ManifestEnvelope env = ManifestObject.decode(Files.readAllBytes(file));
-    if (env instanceof ChunkedManifest cm && chunks != null) {
-      try (ChunkStreamFetcher f = new ChunkStreamFetcher(chunks, cm.chunks(), 4)) {
-        return cm.join(f);
-      }
-    }
-    return env.join(null);
+    return ChunkStreamFetcher.join(ManifestObject.decode(Files.readAllBytes(file)), chunks);
   }
 
   /** {@code styx manifest get}. */

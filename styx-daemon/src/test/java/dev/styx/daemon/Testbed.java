@@ -282,17 +282,9 @@ final class Testbed {
     try (ManifestClient mc = new ManifestClient(Duration.ofSeconds(5))) {
       byte[] obj =
           mc.fetch(m.url(), upstream(), p.toString(), java.time.Instant.now().plusSeconds(120));
-      dev.styx.manifest.ManifestEnvelope env = dev.styx.manifest.ManifestObject.decode(obj);
-      dev.styx.manifest.SignedManifest sm;
-      if (env instanceof dev.styx.manifest.ChunkedManifest cm) { // a large manifest: join it
-        try (var f =
-            new dev.styx.manifest.ChunkStreamFetcher(
-                java.net.URI.create(m.url()), cm.chunks(), 2)) {
-          sm = cm.join(f);
-        }
-      } else {
-        sm = env.join(null);
-      }
+      dev.styx.manifest.SignedManifest sm =
+          dev.styx.manifest.ChunkStreamFetcher.join(
+              dev.styx.manifest.ManifestObject.decode(obj), java.net.URI.create(m.url()));
       return sm.verify(NixKeyring.parse(m.publicKey()));
     }
   }
