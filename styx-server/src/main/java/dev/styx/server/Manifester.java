@@ -300,13 +300,16 @@ public final class Manifester implements AutoCloseable {
     byte[] b = sm.manifestBytes();
     for (int i = 0; i < cm.digests().size(); i++) {
       int len = ChunkedManifest.chunkLength(b.length, i);
-      if (store.putChunk(cm.digests().get(i), b, i << ChunkedManifest.CHUNK_SHIFT, len) >= 0) {
+      long stored = store.putChunk(cm.digests().get(i), b, i << ChunkedManifest.CHUNK_SHIFT, len);
+      if (stored >= 0) {
         metrics.chunksNew.increment();
         metrics.chunkBytesNew.add(len);
+        metrics.chunkBytesStored.add(stored);
       } else {
         metrics.chunksExisting.increment();
       }
     }
+    metrics.manifestsChunked.increment();
     log.info(
         "manifest of {}: {} bytes, stored as {} chunks", storePath, sm.size(), cm.digests().size());
     return cm;

@@ -20,6 +20,7 @@ public final class ServerMetrics {
   final LongAdder chunkBytesNew = new LongAdder();
   final LongAdder chunkBytesStored = new LongAdder();
   final LongAdder manifestCacheHits = new LongAdder();
+  final LongAdder manifestsChunked = new LongAdder();
   final LongAdder manifestCacheMisses = new LongAdder();
   final LongAdder coalesced = new LongAdder();
   final LongAdder chunksServed = new LongAdder();
@@ -102,6 +103,11 @@ public final class ServerMetrics {
         "styx_manifest_cache_hits_total",
         "Manifest requests answered from the manifest cache.",
         manifestCacheHits);
+    counter(
+        sb,
+        "styx_manifests_chunked_total",
+        "Manifests stored as chunks behind a small envelope (encoding over 64 KiB).",
+        manifestsChunked);
     counter(
         sb,
         "styx_manifest_cache_misses_total",

@@ -171,6 +171,7 @@ class ManifesterCorpusTest {
           client.cached(zstd.url(), corpus.jdk().toString()).orElseThrow().object());
       String metrics = new String(ServerTestSupport.get(s.url() + "/metrics").body());
       assertTrue(metrics.contains("styx_ingests_total " + 2 * corpus.paths.size()), metrics);
+      assertTrue(metrics.contains("styx_manifests_chunked_total 2"), "the JDK's, from each cache");
       assertTrue(
           metrics.contains(
               "styx_http_requests_total{route=\"/chunks\",method=\"POST\",status=\"200\"}"),
