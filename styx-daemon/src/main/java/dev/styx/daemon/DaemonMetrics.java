@@ -10,5 +10,9 @@ public final class DaemonMetrics {
   public final LongAdder mountMillis = new LongAdder();
   public final LongAdder manifestFetches = new LongAdder();
   public final LongAdder manifestRejects = new LongAdder();
+
+  /** Chunks of large manifests (stored as chunks by the manifester) fetched to join them. */
+  public final LongAdder manifestChunks = new LongAdder();
+
   public final LongAdder fetchedBytes = new LongAdder();
 }

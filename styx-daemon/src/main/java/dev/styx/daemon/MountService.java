@@ -361,6 +361,7 @@ public final class MountService implements StyxService {
           got.put(c.digest(), b);
         },
         deadline);
+    metrics.manifestChunks.add(distinct.size());
     log.info("manifest of {}: {} bytes joined from {} chunks", key, cm.size(), distinct.size());
     return (d, len) -> {
       byte[] b = got.get(d);
@@ -809,6 +810,11 @@ public final class MountService implements StyxService {
         sb, "styx_mount_seconds_total", "Time spent mounting.", metrics.mountMillis.sum() / 1000.0);
     counter(sb, "styx_manifest_fetches_total", "Manifests fetched.", metrics.manifestFetches.sum());
     counter(sb, "styx_manifest_rejects_total", "Manifests refused.", metrics.manifestRejects.sum());
+    counter(
+        sb,
+        "styx_manifest_chunks_fetched_total",
+        "Chunks of large manifests fetched to join them (also counted in the chunk fetch totals).",
+        metrics.manifestChunks.sum());
     counter(sb, "styx_fetch_chunks_total", "Chunks fetched.", fetchStats.chunks.sum());
     counter(
         sb,
