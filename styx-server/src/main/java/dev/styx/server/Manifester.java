@@ -10,6 +10,7 @@ import dev.styx.manifest.ChunkedManifest;
 import dev.styx.manifest.Manifest;
 import dev.styx.manifest.ManifestBuilder;
 import dev.styx.manifest.ManifestEnvelope;
+import dev.styx.manifest.ManifestFormatException;
 import dev.styx.manifest.ManifestKey;
 import dev.styx.manifest.ManifestObject;
 import dev.styx.manifest.NarManifestVisitor;
@@ -149,8 +150,11 @@ public final class Manifester implements AutoCloseable {
     String key = ManifestKey.of(norm, hashPart);
     Optional<byte[]> cached = store.readManifest(key);
     if (cached.isPresent()) {
-      metrics.manifestCacheHits.increment();
-      return new Result(key, cached.get(), "hit");
+      if (whole(key, cached.get(), true)) {
+        metrics.manifestCacheHits.increment();
+        return new Result(key, cached.get(), "hit");
+      }
+      metrics.manifestsRebuilt.increment(); // and built again below, like a miss
     }
     CompletableFuture<Result> mine = new CompletableFuture<>();
     CompletableFuture<Result> f = running.putIfAbsent(key, mine);
@@ -188,6 +192,35 @@ public final class Manifester implements AutoCloseable {
               + wanted.hashPart()
               + ", not "
               + wanted);
+    }
+  }
+
+  /**
+   * Whether a cached manifest object can be served: it decodes, and if it is stored as chunks, all
+   * of them are in the store (an operator may have pruned {@code chunk/}). Otherwise the path is
+   * ingested again, which writes the missing chunks back.
+   */
+  private boolean whole(String key, byte[] object, boolean warn) {
+    try {
+      if (ManifestObject.decode(object) instanceof ChunkedManifest cm) {
+        for (var d : cm.digests()) {
+          if (!store.hasChunk(d)) {
+            if (warn) {
+              log.warn(
+                  "cached manifest {} names chunk {}, missing from the store; ingesting again",
+                  key,
+                  d.hex());
+            }
+            return false;
+          }
+        }
+      }
+      return true;
+    } catch (ManifestFormatException e) {
+      if (warn) {
+        log.warn("cached manifest {} is unreadable ({}); ingesting again", key, e.getMessage());
+      }
+      return false;
     }
   }
 
@@ -232,7 +265,7 @@ public final class Manifester implements AutoCloseable {
     try {
       // An ingest that finished between our cache check and taking ownership already stored it.
       Optional<byte[]> done = store.readManifest(key);
-      if (done.isPresent()) {
+      if (done.isPresent() && whole(key, done.get(), false)) {
         metrics.manifestCacheHits.increment();
         out.complete(new Result(key, done.get(), "hit"));
         return;

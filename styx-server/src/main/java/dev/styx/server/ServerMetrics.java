@@ -21,6 +21,7 @@ public final class ServerMetrics {
   final LongAdder chunkBytesStored = new LongAdder();
   final LongAdder manifestCacheHits = new LongAdder();
   final LongAdder manifestsChunked = new LongAdder();
+  final LongAdder manifestsRebuilt = new LongAdder();
   final LongAdder manifestCacheMisses = new LongAdder();
   final LongAdder coalesced = new LongAdder();
   final LongAdder chunksServed = new LongAdder();
@@ -108,6 +109,11 @@ public final class ServerMetrics {
         "styx_manifests_chunked_total",
         "Manifests stored as chunks behind a small envelope (encoding over 64 KiB).",
         manifestsChunked);
+    counter(
+        sb,
+        "styx_manifests_rebuilt_total",
+        "Cached manifests ingested again: unreadable, or naming chunks missing from the store.",
+        manifestsRebuilt);
     counter(
         sb,
         "styx_manifest_cache_misses_total",

@@ -177,6 +177,21 @@ class ManifesterCorpusTest {
               "styx_http_requests_total{route=\"/chunks\",method=\"POST\",status=\"200\"}"),
           metrics);
       assertEquals("ok\n", new String(ServerTestSupport.get(s.url() + "/healthz").body()));
+
+      // An operator prunes a chunk of the JDK's manifest: the cached envelope is not served
+      // broken; the path is ingested again, which writes the chunk back.
+      Files.delete(s.store().chunkPath(cm.digests().getLast()));
+      long ingests = s.metrics().ingests();
+      ManifestClient.Fetched rebuilt = client.request(zstd.url(), corpus.jdk().toString());
+      assertEquals(ingests + 1, s.metrics().ingests());
+      assertTrue(s.store().hasChunk(cm.digests().getLast()));
+      assertEquals(jdk.manifest(), rebuilt.manifest());
+      // So is a cached object that does not decode.
+      Files.write(s.store().manifestPath(small), new byte[] {1, 2, 3});
+      assertEquals(
+          corpus.paths.getLast().toString(),
+          client.request(zstd.url(), corpus.paths.getLast().toString()).manifest().storePath());
+      assertEquals(ingests + 2, s.metrics().ingests());
     }
   }
 
