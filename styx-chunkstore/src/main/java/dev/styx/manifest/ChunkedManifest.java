@@ -142,12 +142,7 @@ public record ChunkedManifest(long size, List<ChunkDigest> digests, List<NixSign
       }
       g.writeFieldName("digests");
       g.writeBinary(ds, 0, ds.length);
-      g.writeFieldName("signatures");
-      g.writeStartArray(null, signatures.size());
-      for (NixSignature s : signatures) {
-        g.writeString(s.toString());
-      }
-      g.writeEndArray();
+      SignedManifest.writeSignatures(g, signatures);
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -187,16 +182,7 @@ public record ChunkedManifest(long size, List<ChunkDigest> digests, List<NixSign
       for (int o = 0; o < ds.length; o += ChunkDigest.LENGTH) {
         digests.add(new ChunkDigest(Arrays.copyOfRange(ds, o, o + ChunkDigest.LENGTH)));
       }
-      r.field("signatures");
-      r.expect(JsonToken.START_ARRAY);
-      List<NixSignature> sigs = new ArrayList<>();
-      while (r.next() != JsonToken.END_ARRAY) {
-        if (sigs.size() >= SignedManifest.MAX_SIGNATURES) {
-          throw new ManifestFormatException(
-              "more than " + SignedManifest.MAX_SIGNATURES + " signatures");
-        }
-        sigs.add(NixSignature.parse(r.currentString()));
-      }
+      List<NixSignature> sigs = SignedManifest.readSignatures(r);
       r.expect(JsonToken.END_OBJECT);
       if (p.nextToken() != null) {
         throw new ManifestFormatException("trailing data after the chunked manifest envelope");

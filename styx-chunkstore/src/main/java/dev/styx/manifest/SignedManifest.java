@@ -116,12 +116,7 @@ public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures
       g.writeNumber(VERSION);
       g.writeFieldName("manifest");
       g.writeBinary(manifestBytes, 0, manifestBytes.length);
-      g.writeFieldName("signatures");
-      g.writeStartArray(null, signatures.size());
-      for (NixSignature s : signatures) {
-        g.writeString(s.toString());
-      }
-      g.writeEndArray();
+      writeSignatures(g, signatures);
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -145,15 +140,7 @@ public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures
       }
       r.field("manifest");
       byte[] m = r.nextBinary();
-      r.field("signatures");
-      r.expect(JsonToken.START_ARRAY);
-      List<NixSignature> sigs = new ArrayList<>();
-      while (r.next() != JsonToken.END_ARRAY) {
-        if (sigs.size() >= MAX_SIGNATURES) {
-          throw new ManifestFormatException("more than " + MAX_SIGNATURES + " signatures");
-        }
-        sigs.add(NixSignature.parse(r.currentString()));
-      }
+      List<NixSignature> sigs = readSignatures(r);
       r.expect(JsonToken.END_OBJECT);
       if (p.nextToken() != null) {
         throw new ManifestFormatException("trailing data after the signed manifest");
@@ -170,6 +157,30 @@ public record SignedManifest(byte[] manifestBytes, List<NixSignature> signatures
       throw new ManifestFormatException("signed manifest is not in canonical CBOR encoding");
     }
     return sm;
+  }
+
+  /** The {@code "signatures"} field of both envelope versions: an array of "keyname:base64". */
+  static void writeSignatures(CBORGenerator g, List<NixSignature> signatures) throws IOException {
+    g.writeFieldName("signatures");
+    g.writeStartArray(null, signatures.size());
+    for (NixSignature s : signatures) {
+      g.writeString(s.toString());
+    }
+    g.writeEndArray();
+  }
+
+  /** Reads the {@code "signatures"} field written by {@link #writeSignatures}. */
+  static List<NixSignature> readSignatures(CborReader r) throws IOException {
+    r.field("signatures");
+    r.expect(JsonToken.START_ARRAY);
+    List<NixSignature> sigs = new ArrayList<>();
+    while (r.next() != JsonToken.END_ARRAY) {
+      if (sigs.size() >= MAX_SIGNATURES) {
+        throw new ManifestFormatException("more than " + MAX_SIGNATURES + " signatures");
+      }
+      sigs.add(NixSignature.parse(r.currentString()));
+    }
+    return sigs;
   }
 
   @Override

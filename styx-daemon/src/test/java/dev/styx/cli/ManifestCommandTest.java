@@ -32,54 +32,19 @@ class ManifestCommandTest {
     Path keyFile = tmp.resolve("sk");
     Files.writeString(keyFile, signer.toKeyFileString());
     try (StaticHttpServer up = fx.newServer("xz");
-        ManifesterServer s =
-            new ManifesterServer(
-                new ManifesterServer.Config(
-                    new InetSocketAddress("127.0.0.1", 0),
-                    tmp.resolve("store"),
-                    List.of(NixSecretKey.read(keyFile)),
-                    List.of(up.url()),
-                    NixKeyring.of(NixPublicKey.parse(fx.publicKey())),
-                    3,
-                    2))) {
+        ManifesterServer s = manifester(keyFile, up, fx)) {
       String pub = signer.publicKey().toString();
       for (StorePath p : fx.storePaths()) {
         Path man = tmp.resolve(p.hashPart() + ".manifest");
-        CliRun get =
-            CliRun.run(
-                null,
-                "manifest",
-                "get",
-                "--manifester",
-                s.url(),
-                "--upstream",
-                up.url(),
-                "--key",
-                pub,
-                p.toString(),
-                man.toString());
-        assertEquals(0, get.exitCode(), get.stderr());
+        get(s, up, pub, p, man);
         CliRun show =
             CliRun.run(null, "manifest", "show", "--entries", "--key", pub, man.toString());
         assertEquals(0, show.exitCode(), show.stderr());
         assertTrue(show.out().contains("StorePath:  " + p), show.out());
         assertTrue(show.out().contains("Verified:   yes"), show.out());
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        CliRun nar =
-            CliRun.run(
-                null,
-                new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), md),
-                "manifest",
-                "nar",
-                "--chunks",
-                s.url(),
-                "--key",
-                pub,
-                man.toString());
-        assertEquals(0, nar.exitCode(), nar.stderr());
         NarInfo ni =
             NarInfo.parse(Files.readString(fx.cacheDir("xz").resolve(p.hashPart() + ".narinfo")));
-        assertEquals(ni.narHash(), NixHash.sha256(md.digest()), p.toString());
+        assertEquals(ni.narHash(), rebuiltNarHash(s.url(), pub, man), p.toString());
       }
       // A manifest signed by another key is refused, and nothing is written.
       Path bad = tmp.resolve("bad");
@@ -167,31 +132,9 @@ class ManifestCommandTest {
     Files.writeString(keyFile, signer.toKeyFileString());
     String pub = signer.publicKey().toString();
     try (StaticHttpServer up = fx.newServer("zstd");
-        ManifesterServer s =
-            new ManifesterServer(
-                new ManifesterServer.Config(
-                    new InetSocketAddress("127.0.0.1", 0),
-                    tmp.resolve("store"),
-                    List.of(NixSecretKey.read(keyFile)),
-                    List.of(up.url()),
-                    NixKeyring.of(NixPublicKey.parse(fx.publicKey())),
-                    3,
-                    2))) {
+        ManifesterServer s = manifester(keyFile, up, fx)) {
       Path man = tmp.resolve("joined.manifest");
-      CliRun get =
-          CliRun.run(
-              null,
-              "manifest",
-              "get",
-              "--manifester",
-              s.url(),
-              "--upstream",
-              up.url(),
-              "--key",
-              pub,
-              p.toString(),
-              man.toString());
-      assertEquals(0, get.exitCode(), get.stderr());
+      get(s, up, pub, p, man);
       // The manifester stores and serves the small envelope ...
       byte[] served =
           Files.readAllBytes(
@@ -222,22 +165,60 @@ class ManifestCommandTest {
               null, "manifest", "show", "--chunks", s.url(), "--key", pub, envelope.toString());
       assertEquals(0, joined.exitCode(), joined.stderr());
       assertTrue(joined.out().contains("Verified:   yes"), joined.out());
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      CliRun nar =
-          CliRun.run(
-              null,
-              new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), md),
-              "manifest",
-              "nar",
-              "--chunks",
-              s.url(),
-              "--key",
-              pub,
-              envelope.toString());
-      assertEquals(0, nar.exitCode(), nar.stderr());
       NarInfo ni =
           NarInfo.parse(Files.readString(fx.cacheDir("zstd").resolve(p.hashPart() + ".narinfo")));
-      assertEquals(ni.narHash(), NixHash.sha256(md.digest()));
+      assertEquals(ni.narHash(), rebuiltNarHash(s.url(), pub, envelope));
     }
+  }
+
+  /** Hash of the NAR `styx manifest nar --chunks URL --key PUB MANIFEST` writes (must exit 0). */
+  private static NixHash rebuiltNarHash(String chunks, String pub, Path manifest) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    CliRun nar =
+        CliRun.run(
+            null,
+            new java.security.DigestOutputStream(java.io.OutputStream.nullOutputStream(), md),
+            "manifest",
+            "nar",
+            "--chunks",
+            chunks,
+            "--key",
+            pub,
+            manifest.toString());
+    assertEquals(0, nar.exitCode(), nar.stderr());
+    return NixHash.sha256(md.digest());
+  }
+
+  /** A manifester over {@code up}'s cache, signing with the key in {@code keyFile}. */
+  private ManifesterServer manifester(Path keyFile, StaticHttpServer up, NixCacheFixture fx)
+      throws Exception {
+    return new ManifesterServer(
+        new ManifesterServer.Config(
+            new InetSocketAddress("127.0.0.1", 0),
+            tmp.resolve("store"),
+            List.of(NixSecretKey.read(keyFile)),
+            List.of(up.url()),
+            NixKeyring.of(NixPublicKey.parse(fx.publicKey())),
+            3,
+            2));
+  }
+
+  /** `styx manifest get` of {@code p} into {@code out}, which must succeed. */
+  private static void get(
+      ManifesterServer s, StaticHttpServer up, String pub, StorePath p, Path out) {
+    CliRun get =
+        CliRun.run(
+            null,
+            "manifest",
+            "get",
+            "--manifester",
+            s.url(),
+            "--upstream",
+            up.url(),
+            "--key",
+            pub,
+            p.toString(),
+            out.toString());
+    assertEquals(0, get.exitCode(), get.stderr());
   }
 }
