@@ -78,6 +78,12 @@ final class StatusCommand implements Callable<Integer> {
             bytes(f.path("wireBytes").asLong()),
             f.path("singleRequests").asLong() + f.path("batchRequests").asLong(),
             bytes(d.path("bytesOnDisk").asLong())));
+    long manifestChunks = f.path("manifestChunks").asLong();
+    if (manifestChunks > 0) {
+      sb.append(
+          String.format(
+              "  of which %d chunks of large manifests (joined at mount)%n", manifestChunks));
+    }
     System.out.print(sb);
     return 0;
   }

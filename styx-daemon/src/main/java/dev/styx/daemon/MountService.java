@@ -774,6 +774,7 @@ public final class MountService implements StyxService {
     out.put("bytesOnDisk", slabs.bytesOnDisk());
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("chunks", fetchStats.chunks.sum());
+    f.put("manifestChunks", metrics.manifestChunks.sum()); // of "chunks": large manifests joined
     f.put("bytes", fetchStats.bytes.sum());
     f.put("wireBytes", fetchStats.wireBytes.sum());
     f.put("singleRequests", fetchStats.singleRequests.sum());

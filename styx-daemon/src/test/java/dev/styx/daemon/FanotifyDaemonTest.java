@@ -136,6 +136,7 @@ class FanotifyDaemonTest {
       }
       // Mounting fetches the chunks of large manifests, and no file data.
       assertEquals(before + manifestChunks, m.chunksServed(), "mounting fetched chunk data");
+      assertEquals(manifestChunks, d.service().metricsCounters().manifestChunks.sum());
       assertEquals(0, d.db().chunkTotals().present(), "nothing present after lazy mounts");
 
       // One ~1 MB file of the JDK: its chunks plus at most the read-ahead bound.
