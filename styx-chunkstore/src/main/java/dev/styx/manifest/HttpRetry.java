@@ -8,13 +8,14 @@ import java.net.http.HttpResponse;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The retry policy of the manifest and chunk-stream clients: transport errors and 502/503/504 are
- * retried with jittered exponential backoff (200 ms doubling, at most 5 s); any other answer is
- * returned to the caller. Transport errors include a connection the server closed while the client
- * reused it: a plain HTTP/1.0 static server ({@code python3 -m http.server}) closes every
- * connection after one answer, and the JDK client may send the next request on it first.
+ * The retry policy of the manifest clients (CLI and daemon) and the chunk-stream client: transport
+ * errors and 502/503/504 are retried with jittered exponential backoff (200 ms doubling, at most 5
+ * s), for a number of attempts ({@link #send}) or until a deadline ({@link #sendUntil}); any other
+ * answer is returned to the caller. Transport errors include a connection the server closed while
+ * the client reused it: a plain HTTP/1.0 static server ({@code python3 -m http.server}) closes
+ * every connection after one answer, and the JDK client may send the next request on it first.
  */
-final class HttpRetry {
+public final class HttpRetry {
   private HttpRetry() {}
 
   /** Sends {@code r} up to {@code maxAttempts} times; the last error says how often it tried. */
@@ -52,6 +53,70 @@ final class HttpRetry {
       return resp;
     }
     throw last;
+  }
+
+  /** Told of each failed attempt that will be retried: its number and what went wrong. */
+  @FunctionalInterface
+  public interface RetryListener {
+    void retrying(int attempt, String why);
+  }
+
+  /**
+   * Sends the request {@code request} builds (given the time left, its timeout) until an answer
+   * other than 502/503/504 arrives, retrying transport errors and those statuses with the backoff
+   * above, cut short by {@code deadline}. At the deadline, throws the last error with the number of
+   * attempts.
+   */
+  public static HttpResponse<byte[]> sendUntil(
+      HttpClient http,
+      java.util.function.Function<java.time.Duration, HttpRequest> request,
+      java.time.Instant deadline,
+      RetryListener onRetry)
+      throws IOException {
+    String last = "no time left";
+    int attempt = 0;
+    while (true) {
+      java.time.Duration left = java.time.Duration.between(java.time.Instant.now(), deadline);
+      if (left.toMillis() <= 0) {
+        break;
+      }
+      attempt++;
+      HttpRequest r = request.apply(left);
+      try {
+        HttpResponse<byte[]> resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+        int s = resp.statusCode();
+        if (s != 502 && s != 503 && s != 504) {
+          return resp;
+        }
+        last = ManifestClient.error(resp, r.method() + " " + r.uri()).getMessage();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted: " + r.method() + " " + r.uri());
+      } catch (IOException e) {
+        last = r.method() + " " + r.uri() + " failed: " + describe(e);
+      }
+      onRetry.retrying(attempt, last);
+      long ms = Math.min(200L << Math.min(attempt - 1, 5), 5_000);
+      ms += ThreadLocalRandom.current().nextLong(ms / 4 + 1);
+      long until = java.time.Duration.between(java.time.Instant.now(), deadline).toMillis();
+      if (until <= 0) {
+        break;
+      }
+      try {
+        Thread.sleep(Math.min(ms, until));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while retrying");
+      }
+    }
+    throw new ManifestRequestException(
+        0,
+        "deadline",
+        last
+            + " (gave up at the deadline after "
+            + attempt
+            + " attempt"
+            + (attempt == 1 ? ")" : "s)"));
   }
 
   /** A transport error in words: the JDK's ConnectException usually has no message at all. */

@@ -3,6 +3,7 @@ package dev.styx.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.styx.manifest.HttpRetry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -17,8 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Asks the manifester for a store path's signed manifest ({@code POST <manifester>/manifest
  * {"upstream","storePath"}}, answered with the zstd-framed signed envelope). Network errors and
- * 502/503/504 are retried with backoff until the deadline; other errors are final and carry the
- * server's message.
+ * 502/503/504 are retried until the deadline as {@link HttpRetry#sendUntil} does; other errors are
+ * final and carry the server's message.
  */
 public final class ManifestClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ManifestClient.class);
@@ -43,66 +44,35 @@ public final class ManifestClient implements AutoCloseable {
     body.put("storePath", storePath);
     String base = manifester.endsWith("/") ? manifester : manifester + "/";
     URI uri = URI.create(base).resolve("manifest");
-    IOException last = null;
-    long backoff = 200;
-    for (int attempt = 1; ; attempt++) {
-      Duration left = Duration.between(Instant.now(), deadline);
-      if (left.toMillis() <= 0) {
-        break;
-      }
-      HttpRequest req =
-          HttpRequest.newBuilder(uri)
-              .timeout(left)
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-              .build();
-      try {
-        HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        int s = resp.statusCode();
-        if (s == 200) {
-          if (resp.body().length > MAX_BYTES) {
-            throw new IOException("manifest response too large: " + resp.body().length + " bytes");
-          }
-          return resp.body();
-        }
-        String err = errorText(resp.body());
-        if (s == 502 || s == 503 || s == 504) {
-          last = new IOException("manifester answered HTTP " + s + ": " + err);
-        } else {
-          throw new IOException("manifester refused " + storePath + " (HTTP " + s + "): " + err);
-        }
-      } catch (java.net.http.HttpTimeoutException e) {
-        last = new IOException("manifester at " + uri + " timed out", e);
-      } catch (java.net.ConnectException e) {
-        last = new IOException("cannot connect to the manifester at " + uri, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while asking the manifester");
-      } catch (IOException e) {
-        if (e.getMessage() != null && e.getMessage().startsWith("manifester refused")) {
-          throw e;
-        }
-        last = e;
-      }
-      log.warn("manifest for {}: {} (attempt {})", storePath, last.getMessage(), attempt);
-      long sleep = Math.min(backoff, Duration.between(Instant.now(), deadline).toMillis());
-      if (sleep <= 0) {
-        break;
-      }
-      try {
-        Thread.sleep(sleep);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while asking the manifester");
-      }
-      backoff = Math.min(backoff * 2, 5000);
+    HttpResponse<byte[]> resp;
+    try {
+      resp =
+          HttpRetry.sendUntil(
+              http,
+              left ->
+                  HttpRequest.newBuilder(uri)
+                      .timeout(left)
+                      .header("Content-Type", "application/json")
+                      .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                      .build(),
+              deadline,
+              (attempt, why) ->
+                  log.warn("manifest for {}: {} (attempt {})", storePath, why, attempt));
+    } catch (InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IOException(
+          "no manifest for " + storePath + " within the deadline: " + e.getMessage(), e);
     }
-    throw new IOException(
-        "no manifest for "
-            + storePath
-            + " within the deadline: "
-            + (last == null ? "timed out" : last.getMessage()),
-        last);
+    int s = resp.statusCode();
+    if (s != 200) {
+      throw new IOException(
+          "manifester refused " + storePath + " (HTTP " + s + "): " + errorText(resp.body()));
+    }
+    if (resp.body().length > MAX_BYTES) {
+      throw new IOException("manifest response too large: " + resp.body().length + " bytes");
+    }
+    return resp.body();
   }
 
   private static String errorText(byte[] body) {
