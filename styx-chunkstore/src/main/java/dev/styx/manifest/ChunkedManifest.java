@@ -86,7 +86,7 @@ public record ChunkedManifest(long size, List<ChunkDigest> digests, List<NixSign
   }
 
   /** Length of chunk {@code i} of an encoding of {@code size} bytes. */
-  public static int chunkLength(long size, int i) {
+  static int chunkLength(long size, int i) {
     return (int) Math.min(CHUNK_ABOVE, size - ((long) i << CHUNK_SHIFT));
   }
 

@@ -24,7 +24,7 @@ public final class HttpRetry {
     IOException last = null;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) {
-        backoff(attempt);
+        sleep(backoffMillis(attempt - 1));
       }
       HttpResponse<byte[]> resp;
       try {
@@ -46,7 +46,7 @@ public final class HttpRetry {
         continue;
       }
       int s = resp.statusCode();
-      if ((s == 502 || s == 503 || s == 504) && attempt < maxAttempts) {
+      if (retryable(s) && attempt < maxAttempts) {
         last = ManifestClient.error(resp, r.method() + " " + r.uri());
         continue;
       }
@@ -85,7 +85,7 @@ public final class HttpRetry {
       try {
         HttpResponse<byte[]> resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
         int s = resp.statusCode();
-        if (s != 502 && s != 503 && s != 504) {
+        if (!retryable(s)) {
           return resp;
         }
         last = ManifestClient.error(resp, r.method() + " " + r.uri()).getMessage();
@@ -96,18 +96,11 @@ public final class HttpRetry {
         last = r.method() + " " + r.uri() + " failed: " + describe(e);
       }
       onRetry.retrying(attempt, last);
-      long ms = Math.min(200L << Math.min(attempt - 1, 5), 5_000);
-      ms += ThreadLocalRandom.current().nextLong(ms / 4 + 1);
       long until = java.time.Duration.between(java.time.Instant.now(), deadline).toMillis();
       if (until <= 0) {
         break;
       }
-      try {
-        Thread.sleep(Math.min(ms, until));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while retrying");
-      }
+      sleep(Math.min(backoffMillis(attempt), until));
     }
     throw new ManifestRequestException(
         0,
@@ -132,10 +125,20 @@ public final class HttpRetry {
     return e.getClass().getSimpleName() + detail;
   }
 
-  private static void backoff(int attempt) throws InterruptedIOException {
-    long ms = Math.min(200L << (attempt - 2), 5_000);
+  /** 502, 503 and 504: the server (or a proxy before it) says to come back later. */
+  private static boolean retryable(int status) {
+    return status == 502 || status == 503 || status == 504;
+  }
+
+  /** The pause after {@code failed} failed attempts: 200 ms doubling, at most 5 s, +0-25%. */
+  private static long backoffMillis(int failed) {
+    long ms = Math.min(200L << Math.min(failed - 1, 5), 5_000);
+    return ms + ThreadLocalRandom.current().nextLong(ms / 4 + 1);
+  }
+
+  private static void sleep(long ms) throws InterruptedIOException {
     try {
-      Thread.sleep(ms + ThreadLocalRandom.current().nextLong(ms / 4 + 1));
+      Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while retrying");

@@ -331,12 +331,13 @@ public final class Manifester implements AutoCloseable {
   private ChunkedManifest storeChunks(String storePath, SignedManifest sm) throws IOException {
     ChunkedManifest cm = ChunkedManifest.of(sm);
     byte[] b = sm.manifestBytes();
-    for (int i = 0; i < cm.digests().size(); i++) {
-      int len = ChunkedManifest.chunkLength(b.length, i);
-      long stored = store.putChunk(cm.digests().get(i), b, i << ChunkedManifest.CHUNK_SHIFT, len);
+    List<dev.styx.slab.ChunkRef> chunks = cm.chunks();
+    for (int i = 0; i < chunks.size(); i++) {
+      dev.styx.slab.ChunkRef c = chunks.get(i);
+      long stored = store.putChunk(c.digest(), b, i << ChunkedManifest.CHUNK_SHIFT, c.length());
       if (stored >= 0) {
         metrics.chunksNew.increment();
-        metrics.chunkBytesNew.add(len);
+        metrics.chunkBytesNew.add(c.length());
         metrics.chunkBytesStored.add(stored);
       } else {
         metrics.chunksExisting.increment();
