@@ -73,7 +73,8 @@ class BinaryCacheClientNixTest {
   }
 
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"bzip2", "gzip"})
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"bzip2", "gzip", "br", "lz4", "lzma", "lzip", "compress"})
   void otherNixCompressionsFetchAndVerify(String compression) throws Exception {
     NixCacheFixture fx = NixCacheFixture.shared();
     Path dir = fx.cacheDirFor(compression);

@@ -37,7 +37,7 @@ class BinaryCacheTamperTest {
 
   private Path copyCache(String compression) throws Exception {
     fx = NixCacheFixture.shared();
-    Path src = fx.cacheDir(compression);
+    Path src = fx.cacheDirFor(compression);
     Path dst = tmp.resolve("cache-" + compression);
     Files.walkFileTree(
         src,
@@ -178,7 +178,8 @@ class BinaryCacheTamperTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"none", "xz", "zstd"})
+  @ValueSource(
+      strings = {"none", "xz", "zstd", "bzip2", "gzip", "br", "lz4", "lzma", "lzip", "compress"})
   void flippedNarByteIsRejected(String compression) throws Exception {
     Path cache = copyCache(compression);
     StorePath p = fx.tree();
@@ -200,6 +201,39 @@ class BinaryCacheTamperTest {
         assertTrue(e instanceof NarIntegrityException, e.toString());
         assertTrue(e.getMessage().contains(ni.url()), e.getMessage());
       }
+    }
+  }
+
+  /**
+   * Every decoder, given the first half of a real file, fails with an error naming the file instead
+   * of ending quietly or throwing a bare library message.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd", "bzip2", "gzip", "br", "lz4", "lzma", "lzip", "compress"})
+  void truncatedCompressedFileIsRejected(String compression) throws Exception {
+    Path cache = copyCache(compression);
+    try (BinaryCacheClient c = client(cache, true)) {
+      NarInfo ni = c.narInfo(fx.tree()).orElseThrow();
+      Path nar = cache.resolve(ni.url());
+      byte[] b = Files.readAllBytes(nar);
+      Files.write(nar, java.util.Arrays.copyOf(b, b.length / 2));
+      IOException e = assertThrows(IOException.class, () -> readAll(c, ni));
+      // The error names the file, whichever layer noticed (decoder, FileSize, FileHash).
+      assertTrue(e.getMessage() != null && e.getMessage().contains(ni.url()), e.toString());
+    }
+  }
+
+  @Test
+  void unsupportedCompressionIsNamed() throws Exception {
+    Path cache = copyCache("xz");
+    StorePath p = fx.tree();
+    // Compression is not part of the signed fingerprint: the narinfo still verifies.
+    edit(narinfoFile(cache, p), "Compression: xz", "Compression: lzop");
+    try (BinaryCacheClient c = client(cache, true)) {
+      NarInfo ni = c.narInfo(p).orElseThrow();
+      IOException e = assertThrows(IOException.class, () -> readAll(c, ni));
+      assertTrue(e.getMessage().contains("unsupported NAR compression 'lzop'"), e.getMessage());
+      assertTrue(e.getMessage().contains("lzip"), "lists what is supported: " + e.getMessage());
     }
   }
 

@@ -84,6 +84,36 @@ class ManifesterCorpusTest {
     return NarInfo.parse(Files.readString(cache.resolve(p.hashPart() + ".narinfo")));
   }
 
+  /**
+   * The other compressions Debian's Nix writes (and reads back): each cache, served over loopback,
+   * ingests and rebuilds to the narinfo's NarHash for every path of the small fixture (a generated
+   * tree, a single file, a dangling symlink, a path with a reference).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"none", "bzip2", "gzip", "br", "lz4", "lzma", "lzip", "compress"})
+  void everyOtherNixCompressionRebuildsToItsNarHash(String compression) throws Exception {
+    dev.styx.testing.NixCacheFixture fx = dev.styx.testing.NixCacheFixture.shared();
+    Path cache = fx.cacheDirFor(compression);
+    try (StaticHttpServer up = new StaticHttpServer(cache);
+        ManifesterServer s =
+            ServerTestSupport.start(
+                tmp.resolve("store"), SIGNER, List.of(up.url()), fx.publicKey());
+        ManifestClient client =
+            new ManifestClient(
+                URI.create(s.url()), NixKeyring.of(SIGNER.publicKey()), Duration.ofMinutes(2), 3)) {
+      List<StorePath> paths = fx.storePaths();
+      assertTrue(paths.size() >= 4, "fixture paths: " + paths);
+      for (StorePath p : paths) {
+        NarInfo ni = narinfo(cache, p);
+        assertEquals(compression, ni.compression());
+        Manifest m = client.request(up.url(), p.toString()).manifest();
+        assertEquals(ni.narHash(), rebuiltNarHash(m, URI.create(s.url())), p.toString());
+      }
+      assertEquals(paths.size(), s.metrics().ingests());
+    }
+  }
+
   @Test
   void everyPathRebuildsToItsNarHashFromXzAndZstdCaches() throws Exception {
     try (StaticHttpServer xz = new StaticHttpServer(corpus.cache("xz"));
