@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
       "64 KiB chunks in chunk/ behind a small signed envelope; clients join it from the chunks.",
       "Also: GET /chunk/HEX, GET /manifest/KEY,",
       "POST /chunks {\"digests\":[...]}, POST /chunkdiff {\"bases\":[...],\"targets\":[...]}",
-      "(lengths in X-Styx-Lengths), GET /metrics (Prometheus), GET /healthz.",
+      "(lengths in X-Styx-Lengths; per request at most 4,096 digests and 64 MiB per side, so",
+      "any zstd decodes the frame without a larger --memory), GET /metrics (Prometheus),",
+      "GET /healthz.",
       "Errors are JSON {error, code, status, retry}; 502/503/504 mean retry later.",
     })
 final class ManifesterCommand implements Callable<Integer> {

@@ -17,8 +17,13 @@ import java.util.concurrent.RejectedExecutionException;
  * CPU pool, never on the caller's (virtual) thread.
  */
 final class ChunkService {
-  /** Most digests per side of one /chunks or /chunkdiff request. */
-  static final int MAX_DIGESTS = 1024;
+  /**
+   * Most digests per side of one /chunks or /chunkdiff request. The work is bounded by the bytes
+   * ({@link DiffCodec#MAX_BASE_BYTES}, {@link DiffCodec#MAX_TARGET_BYTES}); this bounds the request
+   * body (2 x 4,096 x 67 bytes of JSON) and the X-Styx-Lengths header (at most ~32 KB, under the
+   * header limits of curl, Python and the JDK client).
+   */
+  static final int MAX_DIGESTS = 4096;
 
   private final ChunkStoreDir store;
   private final ExecutorService cpu;

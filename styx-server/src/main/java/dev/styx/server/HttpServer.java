@@ -21,7 +21,7 @@ import java.net.InetSocketAddress;
 
 /** A Netty HTTP/1.1 listener (epoll when available, else NIO) in front of {@link HttpApi}. */
 final class HttpServer implements AutoCloseable {
-  /** Largest request body: JSON lists of up to 2 x 1024 digests fit easily. */
+  /** Largest request body: JSON lists of up to 2 x 4,096 digests (about 550 KB) fit. */
   static final int MAX_REQUEST_BYTES = 1 << 20;
 
   private final EventLoopGroup boss;

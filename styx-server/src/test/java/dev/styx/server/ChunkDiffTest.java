@@ -186,6 +186,19 @@ class ChunkDiffTest {
       assertEquals(
           400,
           ServerTestSupport.post(s.url() + "/chunks", "{\"digests\":[\"../etc\"]}").statusCode());
+      // Too many digests: a clear 400 before any chunk is read; the limit itself is accepted.
+      List<ChunkDigest> many = new ArrayList<>();
+      for (int i = 0; i <= ChunkService.MAX_DIGESTS; i++) {
+        many.add(ChunkDigest.of(java.nio.ByteBuffer.allocate(4).putInt(i).array()));
+      }
+      HttpResponse<byte[]> tooMany =
+          ServerTestSupport.post(s.url() + "/chunkdiff", request(many.subList(0, 1), many));
+      assertEquals(400, tooMany.statusCode());
+      assertTrue(new String(tooMany.body()).contains("at most 4096"), new String(tooMany.body()));
+      HttpResponse<byte[]> atLimit =
+          ServerTestSupport.post(
+              s.url() + "/chunks", request(null, many.subList(0, ChunkService.MAX_DIGESTS)));
+      assertEquals(404, atLimit.statusCode(), "parsed, then every chunk looked up");
       assertEquals(
           400, ServerTestSupport.get(s.url() + "/chunk/..%2F..%2Fetc%2Fpasswd").statusCode());
       assertEquals(404, ServerTestSupport.get(s.url() + "/chunk/" + absent.hex()).statusCode());
