@@ -119,7 +119,7 @@ final class Decompression {
     }
     // Decode on a read-ahead thread, in parallel with the consumer's hashing and parsing.
     if (!IN_PROCESS.contains(compression)) {
-      throw new CorruptCompressionException(
+      throw new IOException( // not corrupt: the manifester answers 422 unsupported-compression
           "unsupported NAR compression '"
               + compression
               + "' for "

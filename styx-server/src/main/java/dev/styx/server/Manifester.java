@@ -273,7 +273,11 @@ public final class Manifester implements AutoCloseable {
       out.complete(ingest(client, upstream, hashPart, key));
     } catch (Throwable t) {
       metrics.ingestFailures.increment();
-      log.info("ingest of {} from {} failed: {}", hashPart, upstream, t.toString());
+      if (t instanceof StoreWriteException) {
+        log.error("ingest of {} from {} failed: {}", hashPart, upstream, t.getMessage());
+      } else {
+        log.info("ingest of {} from {} failed: {}", hashPart, upstream, t.toString());
+      }
       out.completeExceptionally(classify(t, upstream, hashPart));
     } finally {
       running.remove(key, out);
@@ -312,7 +316,11 @@ public final class Manifester implements AutoCloseable {
     // them is never stored or served before they are.
     ManifestEnvelope env = ChunkedManifest.wanted(sm) ? storeChunks(m.storePath(), sm) : sm;
     byte[] object = ManifestObject.wrap(env);
-    store.putManifest(key, object);
+    try {
+      store.putManifest(key, object);
+    } catch (IOException e) {
+      throw new StoreWriteException("manifest " + key, e);
+    }
     long dt = System.nanoTime() - t0;
     metrics.ingests.increment();
     metrics.ingestNarBytes.add(narBytes);
@@ -334,7 +342,12 @@ public final class Manifester implements AutoCloseable {
     List<dev.styx.slab.ChunkRef> chunks = cm.chunks();
     for (int i = 0; i < chunks.size(); i++) {
       dev.styx.slab.ChunkRef c = chunks.get(i);
-      long stored = store.putChunk(c.digest(), b, i << ChunkedManifest.CHUNK_SHIFT, c.length());
+      long stored;
+      try {
+        stored = store.putChunk(c.digest(), b, i << ChunkedManifest.CHUNK_SHIFT, c.length());
+      } catch (IOException e) {
+        throw new StoreWriteException("manifest chunk " + c.digest().hex(), e);
+      }
       if (stored >= 0) {
         metrics.chunksNew.increment();
         metrics.chunkBytesNew.add(c.length());
@@ -353,6 +366,9 @@ public final class Manifester implements AutoCloseable {
   static ApiException classify(Throwable t, String upstream, String hashPart) {
     return switch (t) {
       case ApiException a -> a;
+      case StoreWriteException e when e.outOfSpace() ->
+          new ApiException(507, "store-full", e.getMessage(), e);
+      case StoreWriteException e -> new ApiException(500, "store-io", e.getMessage(), e);
       case UntrustedNarInfoException e ->
           new ApiException(422, "upstream-untrusted", e.getMessage(), e);
       case NarIntegrityException e -> new ApiException(422, "nar-integrity", e.getMessage(), e);

@@ -254,7 +254,11 @@ final class StoringChunkConsumer implements ChunkConsumer {
           it.digest.cancel(false);
           continue;
         }
-        store.putCompressedChunk(it.d, it.frame, 0, it.frameLen);
+        try {
+          store.putCompressedChunk(it.d, it.frame, 0, it.frameLen);
+        } catch (IOException e) {
+          throw new StoreWriteException("chunk " + it.d.hex(), e);
+        }
         metrics.chunksNew.increment();
         metrics.chunkBytesNew.add(it.len);
         metrics.chunkBytesStored.add(it.frameLen);

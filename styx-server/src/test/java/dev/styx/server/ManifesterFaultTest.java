@@ -126,6 +126,68 @@ class ManifesterFaultTest {
     }
   }
 
+  /**
+   * A full disk under the manifester's store (a real tmpfs too small for the path's chunks): 507
+   * store-full naming the store as the culprit, not the upstream; no manifest, no temp file, and
+   * the chunks already written are whole. Once there is room, the same request succeeds and the
+   * manifest rebuilds to the NarHash.
+   */
+  @Test
+  void fullStoreIsA507AndLosesNothing() throws Exception {
+    dev.styx.testing.Tiers.requireRoot();
+    Path mnt = Files.createDirectories(tmp.resolve("small"));
+    dev.styx.testing.Tiers.run(
+        null, "mount", "-t", "tmpfs", "-o", "size=32k", "styx-test-full", mnt.toString());
+    try (StaticHttpServer up = fx.newServer("xz");
+        ManifesterServer s =
+            ServerTestSupport.start(mnt, SIGNER, List.of(up.url()), fx.publicKey())) {
+      JsonNode j = expectError(s, up.url(), fx.tree().toString(), 507, "store-full", false);
+      String error = j.path("error").asText();
+      assertTrue(error.contains("manifester's store") && error.contains("No space"), error);
+      try (var chunks = Files.list(s.store().root().resolve("chunk"))) {
+        for (Path c : chunks.toList()) {
+          byte[] data =
+              s.store()
+                  .readChunk(dev.styx.chunk.ChunkDigest.parseHex(c.getFileName().toString()))
+                  .orElseThrow();
+          assertEquals(c.getFileName().toString(), dev.styx.chunk.ChunkDigest.of(data).hex());
+        }
+      }
+      dev.styx.testing.Tiers.run(null, "mount", "-o", "remount,size=64m", mnt.toString());
+      try (dev.styx.manifest.ManifestClient client =
+          new dev.styx.manifest.ManifestClient(
+              java.net.URI.create(s.url()),
+              dev.styx.sig.NixKeyring.of(SIGNER.publicKey()),
+              java.time.Duration.ofMinutes(1),
+              3)) {
+        var m = client.request(up.url(), fx.tree().toString()).manifest();
+        NarInfo ni = NarInfo.parse(Files.readString(narinfo(fx.cacheDir("xz"), fx.tree())));
+        assertEquals(
+            ni.narHash(), ManifesterCorpusTest.rebuiltNarHash(m, java.net.URI.create(s.url())));
+      }
+      assertEquals(1, count(s.store().root().resolve("manifest")));
+      assertEquals(0, count(s.store().tmpDir()));
+    } finally {
+      dev.styx.testing.Tiers.run(null, "umount", mnt.toString());
+    }
+  }
+
+  @Test
+  void unsupportedCompressionIsA422() throws Exception {
+    Path cache = copyCache("xz");
+    Path info = narinfo(cache, fx.tree());
+    // Compression is not in the signed fingerprint: the narinfo still verifies.
+    Files.writeString(info, Files.readString(info).replace("Compression: xz", "Compression: lzop"));
+    try (StaticHttpServer up = new StaticHttpServer(cache);
+        ManifesterServer s =
+            ServerTestSupport.start(
+                tmp.resolve("store"), SIGNER, List.of(up.url()), fx.publicKey())) {
+      JsonNode j =
+          expectError(s, up.url(), fx.tree().toString(), 422, "unsupported-compression", false);
+      assertTrue(j.path("error").asText().contains("'lzop'"), j.toString());
+    }
+  }
+
   @Test
   void flippedNarByteFailsTheHashCheck() throws Exception {
     for (String c : List.of("none", "xz")) {
