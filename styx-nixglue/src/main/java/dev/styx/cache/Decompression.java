@@ -52,6 +52,19 @@ final class Decompression {
    */
   static final String LIBLZMA_PROPERTY = "styx.nar.liblzma";
 
+  /**
+   * Decoder threads for a multi-block .xz ({@code -Dstyx.nar.xzThreads}, default one per core; 1
+   * decodes every file on one thread). A multi-block file is what {@code xz -T} and Nix's {@code
+   * parallel-compression=true} write: decoding its blocks in parallel takes the xz decoder off the
+   * ingest's critical path, which on a single decoder thread shares its core with zstd.
+   */
+  static int xzThreads() {
+    return Math.max(
+        1,
+        Integer.getInteger(
+            "styx.nar.xzThreads", java.lang.Runtime.getRuntime().availableProcessors()));
+  }
+
   /** liblzma for an xz NAR, if native decoders are enabled and the library loads. */
   static Optional<LibLzma> liblzma(String compression) {
     if (!compression.equals("xz")
@@ -108,7 +121,8 @@ final class Decompression {
     Optional<LibLzma> lzma = liblzma(compression);
     if (lzma.isPresent()) {
       return new ReadAheadInputStream(
-          new LzmaInputStream(lzma.get(), raw, XZ_MEMORY_LIMIT_KIB * 1024L, what), compression);
+          new LzmaInputStream(lzma.get(), raw, XZ_MEMORY_LIMIT_KIB * 1024L, xzThreads(), what),
+          compression);
     }
     Optional<List<String>> ext = externalCommand(compression);
     if (ext.isPresent()) {

@@ -18,6 +18,20 @@ public interface LibLzma {
   /** {@code void lzma_end(lzma_stream *strm)}. */
   void lzma_end(Pointer strm);
 
+  /**
+   * The multi-threaded decoder entry point ({@code lzma_ret lzma_stream_decoder_mt(lzma_stream
+   * *strm, const lzma_mt *options)}, liblzma 5.4 and later), or empty when this liblzma lacks it.
+   */
+  static Optional<Mt> mt() {
+    return Holder.MT;
+  }
+
+  /** {@code lzma_stream_decoder_mt}, bound on its own so an older liblzma still loads the rest. */
+  interface Mt {
+    /** {@code lzma_ret lzma_stream_decoder_mt(lzma_stream *strm, const lzma_mt *options)}. */
+    int lzma_stream_decoder_mt(Pointer strm, Pointer options);
+  }
+
   /** The loaded library, or empty when liblzma.so.5 is not on this machine. */
   static Optional<LibLzma> get() {
     return Holder.LIB;
@@ -27,13 +41,14 @@ public interface LibLzma {
   final class Holder {
     private Holder() {}
 
-    static final Optional<LibLzma> LIB = load();
+    static final Optional<LibLzma> LIB = load(LibLzma.class);
+    static final Optional<Mt> MT = LIB.isPresent() ? load(Mt.class) : Optional.empty();
 
-    private static Optional<LibLzma> load() {
+    private static <T> Optional<T> load(Class<T> api) {
       // "lzma" finds liblzma.so (the -dev symlink); liblzma.so.5 is the runtime file (liblzma5).
       for (String name : new String[] {"lzma", "liblzma.so.5"}) {
         try {
-          return Optional.of(LibraryLoader.create(LibLzma.class).failImmediately().load(name));
+          return Optional.of(LibraryLoader.create(api).failImmediately().load(name));
         } catch (LinkageError | RuntimeException e) {
           // try the next name
         }

@@ -9,6 +9,7 @@ import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.NixHash;
 import dev.styx.sig.NixKeyring;
 import dev.styx.testing.NixCacheFixture;
+import dev.styx.testing.Tiers;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,11 +56,93 @@ class LzmaDecoderTest {
     return b;
   }
 
-  private static byte[] decode(byte[] file, long memlimit) throws IOException {
+  private static byte[] decodeWith(byte[] file, long memlimit, int threads) throws IOException {
     try (InputStream in =
-        new LzmaInputStream(lib, new ByteArrayInputStream(file), memlimit, "t.xz")) {
+        new LzmaInputStream(lib, new ByteArrayInputStream(file), memlimit, threads, "t.xz")) {
       return in.readAllBytes();
     }
+  }
+
+  /**
+   * Decodes with the single-threaded and the multi-threaded decoder: both must give the same bytes,
+   * or both fail with the same kind of error (the multi-threaded one is rethrown).
+   */
+  private static byte[] decode(byte[] file, long memlimit) throws IOException {
+    byte[] one = null;
+    byte[] mt = null;
+    IOException e1 = null;
+    IOException e2 = null;
+    try {
+      one = decodeWith(file, memlimit, 1);
+    } catch (IOException e) {
+      e1 = e;
+    }
+    try {
+      mt = decodeWith(file, memlimit, 2);
+    } catch (IOException e) {
+      e2 = e;
+    }
+    if (e1 != null || e2 != null) {
+      assertTrue(e1 != null && e2 != null, "decoders disagree: " + e1 + " / " + e2);
+      assertEquals(e1.getClass(), e2.getClass(), e1 + " / " + e2);
+      throw e2;
+    }
+    assertArrayEquals(one, mt);
+    return mt;
+  }
+
+  /** {@code xz -T2 --block-size=SIZE -1}: several blocks that record their sizes, as xz -T does. */
+  private static byte[] xzCli(byte[] data, String blockSize) throws Exception {
+    Tiers.requireCommand("xz");
+    Process p =
+        new ProcessBuilder("xz", "-T2", "--block-size=" + blockSize, "-1", "-c")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    Thread feed =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try (var in = p.getOutputStream()) {
+                    in.write(data);
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
+    byte[] out = p.getInputStream().readAllBytes();
+    feed.join();
+    assertEquals(0, p.waitFor());
+    return out;
+  }
+
+  private static int threadsOfThisProcess() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("Threads:")) {
+        return Integer.parseInt(line.substring(8).trim());
+      }
+    }
+    throw new AssertionError("no Threads: line in /proc/self/status");
+  }
+
+  @Test
+  void multiBlockFilesDecodeOnSeveralThreads() throws Exception {
+    assertTrue(LibLzma.mt().isPresent(), "liblzma 5.4 has lzma_stream_decoder_mt");
+    byte[] data = sample(8 << 20, 10);
+    byte[] file = xzCli(data, "1MiB");
+    assertArrayEquals(data, decode(file, 160L << 20));
+    // The workers exist while the stream is open: more threads than before it.
+    int before = threadsOfThisProcess();
+    try (InputStream in =
+        new LzmaInputStream(lib, new ByteArrayInputStream(file), 160L << 20, 2, "t.xz")) {
+      assertEquals(1 << 20, in.readNBytes(new byte[1 << 20], 0, 1 << 20));
+      assertTrue(threadsOfThisProcess() > before, "no decoder threads started");
+    }
+    // Damage in a later block, and a cut, fail in both decoders alike.
+    byte[] bad = file.clone();
+    bad[bad.length * 3 / 4] ^= 0x40;
+    assertThrows(CorruptCompressionException.class, () -> decode(bad, 160L << 20));
+    assertThrows(
+        CorruptCompressionException.class,
+        () -> decode(Arrays.copyOf(file, file.length * 2 / 3), 160L << 20));
   }
 
   @Test
@@ -174,7 +257,7 @@ class LzmaDecoderTest {
   void closeMidStreamEndsTheDecoderAndItsThread() throws Exception {
     byte[] file = xz(sample(4 << 20, 9), 6, XZ.CHECK_CRC64);
     LzmaInputStream direct =
-        new LzmaInputStream(lib, new ByteArrayInputStream(file), 160L << 20, "t.xz");
+        new LzmaInputStream(lib, new ByteArrayInputStream(file), 160L << 20, 2, "t.xz");
     assertTrue(direct.read() >= 0);
     direct.close();
     direct.close(); // idempotent

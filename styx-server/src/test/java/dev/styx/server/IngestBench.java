@@ -85,7 +85,7 @@ public final class IngestBench {
     // Each side of a ratio is measured right after the other, so a paired ratio sees about the same
     // machine load; the summary gives best-of-N throughputs and the median and range of the paired
     // ratios (the machine may be shared).
-    double[][] mbps = new double[7][reps];
+    double[][] mbps = new double[8][reps];
     String zstdCli = zstdCliVersion();
     for (int r = 0; r < reps; r++) {
       mbps[0][r] = mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores)));
@@ -113,14 +113,19 @@ public final class IngestBench {
       }
       mbps[2][r] =
           mbps(narSize, measure(2, narSize, () -> timeCommand("xz", "-dc", xzFile.toString())));
+      // xz's own multi-threaded decoding (-T0: one thread per core), as ingest decodes by default.
+      mbps[7][r] =
+          mbps(
+              narSize,
+              measure(7, narSize, () -> timeCommand("xz", "-dc", "-T0", xzFile.toString())));
       mbps[3][r] = mbps(narSize, measure(3, narSize, () -> timeIngest(work, xz, sp, keys)));
       mbps[4][r] = mbps(narSize, measure(4, narSize, () -> timeXz(xzFile)));
       mbps[5][r] =
           mbps(narSize, measure(5, narSize, () -> inProcess(() -> timeIngest(work, xz, sp, keys))));
       System.out.printf(
           "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%s | xz -dc %.0f MB/s,"
-              + " ingest .nar.xz %.0f MB/s (%.2fx) | Java xz decode %.0f MB/s, ingest .nar.xz"
-              + " (Java decoder) %.0f MB/s (%.2fx)%n",
+              + " ingest .nar.xz %.0f MB/s (%.2fx), xz -dc -T0 %.0f MB/s (%.2fx) | Java xz decode"
+              + " %.0f MB/s, ingest .nar.xz (Java decoder) %.0f MB/s (%.2fx)%n",
           r + 1,
           cores,
           mbps[0][r],
@@ -130,6 +135,8 @@ public final class IngestBench {
           mbps[2][r],
           mbps[3][r],
           mbps[3][r] / mbps[2][r],
+          mbps[7][r],
+          mbps[3][r] / mbps[7][r],
           mbps[4][r],
           mbps[5][r],
           mbps[5][r] / mbps[4][r]);
@@ -183,14 +190,18 @@ public final class IngestBench {
             + " paired %s (budget >= 0.90x)%n",
         max(mbps[3]), max(mbps[3]) / max(mbps[2]), paired(mbps[3], mbps[2]));
     System.out.printf(
+        "xz -dc -T0 (xz's multi-threaded decoder, %d threads): %.0f MB/s (best of %d); ingest"
+            + " ratio of bests %.2fx, paired %s%n",
+        cores, max(mbps[7]), reps, max(mbps[3]) / max(mbps[7]), paired(mbps[3], mbps[7]));
+    System.out.printf(
         "Java decoder fallback (no liblzma): decoder alone %.0f MB/s, ingest %.0f MB/s, ratio of"
             + " bests %.2fx, paired %s%n",
         max(mbps[4]), max(mbps[5]), max(mbps[5]) / max(mbps[4]), paired(mbps[5], mbps[4]));
     System.out.printf(
         "CPU ms per MB of NAR (this process and its children): zstd-3 %.2f, zstd CLI %.2f, ingest"
-            + " .nar %.2f, xz -dc %.2f, ingest .nar.xz %.2f, Java xz decode %.2f, ingest .nar.xz"
-            + " (Java) %.2f%n",
-        CPU[0], CPU[6], CPU[1], CPU[2], CPU[3], CPU[4], CPU[5]);
+            + " .nar %.2f, xz -dc %.2f, xz -dc -T0 %.2f, ingest .nar.xz %.2f, Java xz decode %.2f,"
+            + " ingest .nar.xz (Java) %.2f%n",
+        CPU[0], CPU[6], CPU[1], CPU[2], CPU[7], CPU[3], CPU[4], CPU[5]);
   }
 
   /** The chunk store's zstd level on the ingest side ({@code -Dstyx.bench.level}, default 3). */
@@ -337,6 +348,7 @@ public final class IngestBench {
 
   /** CPU milliseconds (this process plus its children) per MB of NAR, lowest per measurement. */
   static final double[] CPU = {
+    Double.MAX_VALUE,
     Double.MAX_VALUE,
     Double.MAX_VALUE,
     Double.MAX_VALUE,
