@@ -1,7 +1,6 @@
 package dev.styx.cache;
 
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.CRC32;
@@ -25,7 +24,7 @@ import org.tukaani.xz.LZMAInputStream;
  * {@code lzip -d} says without {@code --loose-trailing}). Every trailer field is checked, so a
  * damaged or cut file fails here with its reason rather than as a NarHash mismatch later.
  */
-final class LzipInputStream extends InputStream {
+final class LzipInputStream extends BulkInputStream {
   private static final byte[] MAGIC = {'L', 'Z', 'I', 'P'};
 
   /** lc=3, lp=0, pb=2 as one LZMA properties byte: (pb * 5 + lp) * 9 + lc. */
@@ -34,7 +33,9 @@ final class LzipInputStream extends InputStream {
   private static final int MIN_DICT = 1 << 12;
   private static final int MAX_DICT = 1 << 29;
 
-  private final Counting in;
+  /** Counts the bytes the decoder takes, for the trailer's member size. */
+  private final CountingInputStream in;
+
   private final int memoryLimitKib;
   private final String what;
   private final CRC32 crc = new CRC32();
@@ -45,17 +46,10 @@ final class LzipInputStream extends InputStream {
 
   /** Decodes {@code in} (buffered by the caller); dictionaries above the limit are refused. */
   LzipInputStream(InputStream in, int memoryLimitKib, String what) throws IOException {
-    this.in = new Counting(in);
+    this.in = new CountingInputStream(in, null);
     this.memoryLimitKib = memoryLimitKib;
     this.what = what;
     openMember(true);
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
@@ -174,39 +168,5 @@ final class LzipInputStream extends InputStream {
   @Override
   public void close() throws IOException {
     in.close();
-  }
-
-  /** Counts the bytes the decoder takes, for the trailer's member size. */
-  private static final class Counting extends FilterInputStream {
-    long count;
-
-    Counting(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long s = super.skip(n);
-      count += s;
-      return s;
-    }
   }
 }

@@ -4,7 +4,6 @@ import dev.styx.hash.DigestHandoff;
 import dev.styx.hash.Sha256;
 import dev.styx.narinfo.NarInfo;
 import dev.styx.nix.NixHash;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -21,7 +20,7 @@ import java.util.Optional;
 final class VerifiedNarStream extends BulkInputStream implements DigestHandoff {
   private final NarInfo info;
   private final String url;
-  private final Counting file;
+  private final CountingInputStream file;
   private final InputStream nar;
   private final MessageDigest narDigest;
 
@@ -34,49 +33,6 @@ final class VerifiedNarStream extends BulkInputStream implements DigestHandoff {
   private boolean verified;
   private IOException failure;
 
-  /** Counts and hashes the raw (compressed) bytes. */
-  private static final class Counting extends FilterInputStream {
-    final MessageDigest md;
-    long count;
-
-    Counting(InputStream in, MessageDigest md) {
-      super(in);
-      this.md = md;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        count++;
-        if (md != null) {
-          md.update((byte) b);
-        }
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) {
-        count += n;
-        if (md != null) {
-          md.update(b, off, n);
-        }
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      // Never skip unhashed bytes.
-      byte[] tmp = new byte[(int) Math.min(n, 64 * 1024)];
-      int r = read(tmp, 0, tmp.length);
-      return Math.max(r, 0);
-    }
-  }
-
   VerifiedNarStream(NarInfo info, String url, InputStream raw) throws IOException {
     this.info = info;
     this.url = url;
@@ -85,7 +41,8 @@ final class VerifiedNarStream extends BulkInputStream implements DigestHandoff {
     // algorithms agree (FileHash and NarHash are still both compared, see verify()).
     this.sameBytes = Decompression.isIdentity(info.compression());
     this.shareDigest = sameBytes && fh != null && fh.algorithm() == info.narHash().algorithm();
-    this.file = new Counting(raw, fh == null || shareDigest ? null : fh.algorithm().newDigest());
+    this.file =
+        new CountingInputStream(raw, fh == null || shareDigest ? null : fh.algorithm().newDigest());
     this.nar = Decompression.open(info.compression(), file, url);
     this.narDigest = info.narHash().algorithm().newDigest();
   }
