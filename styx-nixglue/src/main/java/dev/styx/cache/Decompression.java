@@ -256,7 +256,8 @@ final class Decompression {
       case "lzma" -> new LZMAInputStream(in, XZ_MEMORY_LIMIT_KIB);
       case "lzip" -> new LzipInputStream(in, XZ_MEMORY_LIMIT_KIB, what);
       case "compress" -> new ZCompressorInputStream(in, Z_MEMORY_LIMIT_KIB);
-      default -> throw new IOException("unsupported NAR compression '" + compression + "'");
+      default ->
+          throw new IllegalStateException(compression + " is not in IN_PROCESS"); // open checks
     };
   }
 }
