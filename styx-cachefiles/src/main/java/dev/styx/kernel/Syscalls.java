@@ -45,7 +45,9 @@ public final class Syscalls {
   public static final int EEXIST = 17;
   public static final int EISDIR = 21;
   public static final int EINVAL = 22;
+  public static final int ENOSPC = 28;
   public static final int EOPNOTSUPP = 95;
+  public static final int EDQUOT = 122;
   // fcntl(2) commands
   static final int F_GETFD = 1;
   static final int F_GETFL = 3;

@@ -1,5 +1,7 @@
 package dev.styx.server;
 
+import dev.styx.kernel.SyscallException;
+import dev.styx.kernel.Syscalls;
 import java.io.IOException;
 
 /**
@@ -14,8 +16,14 @@ final class StoreWriteException extends IOException {
     super("writing " + what + " to the manifester's store failed: " + cause.getMessage(), cause);
   }
 
-  /** Whether the file system is out of space or quota (ENOSPC, EDQUOT). */
+  /**
+   * Whether the file system is out of space or quota (ENOSPC, EDQUOT): by errno where the store
+   * wrote through its syscalls, by the JDK's text where it fell back to java.nio.
+   */
   boolean outOfSpace() {
+    if (getCause() instanceof SyscallException e) {
+      return e.errno() == Syscalls.ENOSPC || e.errno() == Syscalls.EDQUOT;
+    }
     String m = String.valueOf(getCause().getMessage());
     return m.contains("No space left on device") || m.contains("Disk quota exceeded");
   }
