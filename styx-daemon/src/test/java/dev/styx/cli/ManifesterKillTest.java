@@ -57,14 +57,8 @@ class ManifesterKillTest {
 
   private Process manifester(Path store, Path key, String upstream, String upstreamKey, Path log)
       throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(
-        List.of(
-            "--enable-native-access=ALL-UNNAMED",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "dev.styx.cli.Styx",
+    List<String> cmd =
+        ChildStyx.command(
             "manifester",
             "--listen",
             "127.0.0.1:0",
@@ -75,7 +69,7 @@ class ManifesterKillTest {
             "--upstream",
             upstream,
             "--upstream-key",
-            upstreamKey));
+            upstreamKey);
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     children.add(p);

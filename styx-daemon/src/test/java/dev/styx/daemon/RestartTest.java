@@ -45,21 +45,8 @@ class RestartTest {
     return cache().resolve("styx.sock");
   }
 
-  private List<String> cli(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(
-        List.of(
-            "--enable-native-access=ALL-UNNAMED",
-            "--add-opens",
-            "java.base/java.nio=ALL-UNNAMED",
-            "--add-opens",
-            "java.base/sun.nio.ch=ALL-UNNAMED",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "dev.styx.cli.Styx"));
-    cmd.addAll(List.of(args));
-    return cmd;
+  private static List<String> cli(String... args) {
+    return dev.styx.cli.ChildStyx.command(args);
   }
 
   private Process startDaemon() throws Exception {
