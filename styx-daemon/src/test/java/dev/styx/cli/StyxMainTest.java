@@ -93,6 +93,32 @@ class StyxMainTest {
     assertTrue(hash.contains("[--size]") && hash.contains("--size  "), hash);
   }
 
+  /**
+   * Every command's {@code --help} renders cleanly: picocli formats descriptions with
+   * String.format, and a bare '%' in one makes it print a warning to stderr three times.
+   */
+  @Test
+  void everyCommandsHelpRendersWithoutWarnings() {
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(Styx.commandLine());
+    int seen = 0;
+    while (!todo.isEmpty()) {
+      picocli.CommandLine c = todo.poll();
+      todo.addAll(c.getSubcommands().values());
+      List<String> path = new java.util.ArrayList<>();
+      for (picocli.CommandLine p = c; p.getParent() != null; p = p.getParent()) {
+        path.add(0, p.getCommandName());
+      }
+      path.add("--help");
+      CliRun r = CliRun.run(null, path.toArray(String[]::new));
+      assertEquals(0, r.exitCode(), path + ": " + r.stderr());
+      assertEquals("", r.stderr(), path.toString());
+      assertTrue(r.out().contains("Usage: styx"), path + ": " + r.out());
+      seen++;
+    }
+    assertTrue(seen >= 10, "walked only " + seen + " commands");
+  }
+
   @Test
   void usageErrorsAreOneLineWithExitCode2AndFailuresExitCode1() {
     CliRun unknown = main(null, "nar", "frobnicate");

@@ -34,13 +34,14 @@ import org.tukaani.xz.XZInputStream;
  * </ol>
  *
  * Ingest = the manifester's whole path minus HTTP: narinfo + signature check, NAR streamed,
- * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-3 compressed and written to a fresh
- * chunk store, manifest signed and stored. Measured warm, as a long-running manifester runs: one
- * {@link Service} (CPU pool, ingest pool, chunk pipeline) serves every ingest, each into a fresh
- * store, and {@code styx.bench.warmups} (default 4) unmeasured ingests come first, then a wait for
- * the JIT to settle. Also printed: the chunk store's size, the ingest CPU floor ({@link Floor}),
- * the ingest's CPU by thread role ({@link #cpuByRole}) and the arrays its pipeline had to allocate.
- * The JVM runs with the default heap, as {@code styx manifester} does (a quarter of the RAM): with
+ * FileHash/NarHash verified, NAR parsed, chunks hashed, zstd-compressed at the chunk store's level
+ * ({@link #LEVEL}; also at level 3 beside it, {@link #LEVEL3_SIDE}) and written to a fresh chunk
+ * store, manifest signed and stored. Measured warm, as a long-running manifester runs: one {@link
+ * Service} (CPU pool, ingest pool, chunk pipeline) serves every ingest, each into a fresh store,
+ * and {@code styx.bench.warmups} (default 4) unmeasured ingests come first, then a wait for the JIT
+ * to settle. Also printed: the chunk store's size, the ingest CPU floor ({@link Floor}), the
+ * ingest's CPU by thread role ({@link #cpuByRole}) and the arrays its pipeline had to allocate. The
+ * JVM runs with the default heap, as {@code styx manifester} does (a quarter of the RAM): with
  * {@code -Xmx2g} the zstd side's arrays (the NAR and its output) kept that heap mostly full, and G1
  * ran concurrent cycles and mixed collections during ingests that a manifester would not run.
  * Usage: IngestBench WORK NONE_CACHE XZ_CACHE STOREPATH PUBKEY [REPS]; with {@code
@@ -74,6 +75,9 @@ public final class IngestBench {
     long w0 = System.nanoTime();
     for (int i = 0; i < warmups; i++) {
       timeIngest(work, none, sp, keys);
+      if (LEVEL3_SIDE) {
+        timeIngest(work, none, sp, keys, 3);
+      }
       timeZstd(nar, cores);
     }
     if (warmups > 0) {
@@ -85,7 +89,7 @@ public final class IngestBench {
     // Each side of a ratio is measured right after the other, so a paired ratio sees about the same
     // machine load; the summary gives best-of-N throughputs and the median and range of the paired
     // ratios (the machine may be shared).
-    double[][] mbps = new double[8][reps];
+    double[][] mbps = new double[9][reps];
     String zstdCli = zstdCliVersion();
     for (int r = 0; r < reps; r++) {
       mbps[0][r] = mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores)));
@@ -105,6 +109,12 @@ public final class IngestBench {
               : String.format(
                   ", zstd CLI -3 -T%d %.0f MB/s (%.2fx)",
                   cores, mbps[6][r], mbps[1][r] / mbps[6][r]);
+      if (LEVEL3_SIDE) {
+        mbps[8][r] = mbps(narSize, measure(8, narSize, () -> timeIngest(work, none, sp, keys, 3)));
+        cli +=
+            String.format(
+                ", ingest .nar at level 3 %.0f MB/s (%.2fx)", mbps[8][r], mbps[8][r] / mbps[0][r]);
+      }
       if (!XZ_PARTS) {
         System.out.printf(
             "rep %d: zstd-3 x%d %.0f MB/s, ingest .nar %.0f MB/s (%.2fx)%s%n",
@@ -141,7 +151,10 @@ public final class IngestBench {
           mbps[5][r],
           mbps[5][r] / mbps[4][r]);
     }
-    printStoreSize(work.resolve("store-" + STORES.get()), narSize);
+    printStoreSize(LEVEL, lastStore.get(LEVEL), narSize);
+    if (LEVEL3_SIDE) {
+      printStoreSize(3, lastStore.get(3), narSize);
+    }
     Floor floor = floor(nar, Path.of(sp.toString()));
     for (int i = 1; i <= STORES.get(); i++) {
       delete(work.resolve("store-" + i));
@@ -164,6 +177,18 @@ public final class IngestBench {
           reps,
           max(mbps[1]) / max(mbps[6]),
           paired(mbps[1], mbps[6]));
+    }
+    if (LEVEL3_SIDE) {
+      String vsCli =
+          zstdCli == null
+              ? ""
+              : String.format(
+                  "; vs the zstd CLI %.2fx, paired %s",
+                  max(mbps[8]) / max(mbps[6]), paired(mbps[8], mbps[6]));
+      System.out.printf(
+          "ingest of the uncompressed NAR, chunk store at level 3: %.0f MB/s  ratio of bests"
+              + " %.2fx, paired %s%s (CPU %.2f ms per MB)%n",
+          max(mbps[8]), max(mbps[8]) / max(mbps[0]), paired(mbps[8], mbps[0]), vsCli, CPU[8]);
     }
     floor.print(narSize, CPU[0]);
     StringBuilder roles = new StringBuilder();
@@ -204,8 +229,20 @@ public final class IngestBench {
         CPU[0], CPU[6], CPU[1], CPU[2], CPU[7], CPU[3], CPU[4], CPU[5]);
   }
 
-  /** The chunk store's zstd level on the ingest side ({@code -Dstyx.bench.level}, default 3). */
-  static final int LEVEL = Integer.getInteger("styx.bench.level", 3);
+  /**
+   * The chunk store's zstd level on the ingest side ({@code -Dstyx.bench.level}, default the
+   * manifester's own, {@link ManifesterServer#DEFAULT_ZSTD_LEVEL}).
+   */
+  static final int LEVEL =
+      Integer.getInteger("styx.bench.level", ManifesterServer.DEFAULT_ZSTD_LEVEL);
+
+  /**
+   * Where {@link #LEVEL} is not 3, each rep also ingests the uncompressed NAR into a level-3 chunk
+   * store (the yardstick's level), so the README can give both ratios from one run ({@code
+   * -Dstyx.bench.level3=false} skips it).
+   */
+  static final boolean LEVEL3_SIDE =
+      LEVEL != 3 && Boolean.parseBoolean(System.getProperty("styx.bench.level3", "true"));
 
   /** {@code -Dstyx.bench.xz=false} measures only the uncompressed budget (seconds, not minutes). */
   static final boolean XZ_PARTS = Boolean.parseBoolean(System.getProperty("styx.bench.xz", "true"));
@@ -302,7 +339,7 @@ public final class IngestBench {
   }
 
   /** Chunk files and their bytes in one ingest's store, against the NAR size. */
-  static void printStoreSize(Path store, long narSize) throws IOException {
+  static void printStoreSize(int level, Path store, long narSize) throws IOException {
     long files = 0;
     long bytes = 0;
     try (Stream<Path> s = Files.list(store.resolve("chunk"))) {
@@ -312,8 +349,8 @@ public final class IngestBench {
       }
     }
     System.out.printf(
-        "chunk store after one ingest: %d chunk files, %.1f MB (%.1f%% of the NAR)%n",
-        files, bytes / 1e6, 100.0 * bytes / narSize);
+        "chunk store after one ingest at level %d: %d chunk files, %.1f MB (%.1f%% of the NAR)%n",
+        level, files, bytes / 1e6, 100.0 * bytes / narSize);
   }
 
   static double max(double[] v) {
@@ -348,6 +385,7 @@ public final class IngestBench {
 
   /** CPU milliseconds (this process plus its children) per MB of NAR, lowest per measurement. */
   static final double[] CPU = {
+    Double.MAX_VALUE,
     Double.MAX_VALUE,
     Double.MAX_VALUE,
     Double.MAX_VALUE,
@@ -535,13 +573,23 @@ public final class IngestBench {
   static long[] lastIngestNewArrays = {0, 0};
 
   static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys) throws Exception {
+    return timeIngest(work, cache, sp, keys, LEVEL);
+  }
+
+  /** The last store written at each zstd level (for its size). */
+  private static final java.util.Map<Integer, Path> lastStore =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  static long timeIngest(Path work, Path cache, StorePath sp, NixKeyring keys, int level)
+      throws Exception {
     // A fresh store per ingest, all removed at the end: deleting ~2,000 chunk files right before
     // an ingest would make ext4 skip the recently freed inodes (recently_deleted() scans) on every
     // create, a cost of the benchmark loop that a long-lived chunk store does not pay. The store is
     // new, the service around it is not: a manifester is a long-running process.
     Path storeDir = work.resolve("store-" + STORES.incrementAndGet());
     delete(storeDir); // left by an aborted run: its manifests would be cache hits
-    ChunkStoreDir store = new ChunkStoreDir(storeDir, LEVEL);
+    ChunkStoreDir store = new ChunkStoreDir(storeDir, level);
+    lastStore.put(level, storeDir);
     if (service == null || SERVICE_PER_INGEST) {
       service = Service.start();
     }
