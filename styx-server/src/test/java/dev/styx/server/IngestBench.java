@@ -89,7 +89,8 @@ public final class IngestBench {
     // Each side of a ratio is measured right after the other, so a paired ratio sees about the same
     // machine load; the summary gives best-of-N throughputs and the median and range of the paired
     // ratios (the machine may be shared).
-    double[][] mbps = new double[9][reps];
+    double[][] mbps = new double[SLOTS][reps];
+    long[] narNewArrays = {0, 0};
     String zstdCli = zstdCliVersion();
     for (int r = 0; r < reps; r++) {
       mbps[0][r] = mbps(narSize, measure(0, narSize, () -> timeZstd(nar, cores)));
@@ -103,6 +104,7 @@ public final class IngestBench {
                     () -> timeCommand("zstd", "-3", "-T" + cores, "-q", "-c", narFile.toString())));
       }
       mbps[1][r] = mbps(narSize, measure(1, narSize, () -> timeIngest(work, none, sp, keys)));
+      narNewArrays = lastIngestNewArrays; // the ingests after it in this rep overwrite that
       String cli =
           zstdCli == null
               ? ""
@@ -197,8 +199,8 @@ public final class IngestBench {
         "ingest .nar CPU ms per MB by thread (leanest rep)"
             + roles
             + String.format(
-                "; new arrays in the last ingest: %d chunk buffers, %d frames",
-                lastIngestNewArrays[0], lastIngestNewArrays[1]);
+                "; new arrays in the last rep's ingest: %d chunk buffers, %d frames",
+                narNewArrays[0], narNewArrays[1]);
     if (!XZ_PARTS) {
       System.out.printf(
           "CPU ms per MB of NAR: zstd-3 %.2f, zstd CLI %.2f, ingest .nar %.2f (chunk store level"
@@ -383,18 +385,18 @@ public final class IngestBench {
       (com.sun.management.OperatingSystemMXBean)
           java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
+  /**
+   * Measurements per rep: 0 zstd-jni, 1 ingest .nar, 2 xz -dc, 3 ingest .nar.xz, 4 Java xz decode,
+   * 5 ingest .nar.xz (Java), 6 zstd CLI, 7 xz -dc -T0, 8 ingest .nar at level 3.
+   */
+  static final int SLOTS = 9;
+
   /** CPU milliseconds (this process plus its children) per MB of NAR, lowest per measurement. */
-  static final double[] CPU = {
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE,
-    Double.MAX_VALUE
-  };
+  static final double[] CPU = new double[SLOTS];
+
+  static {
+    java.util.Arrays.fill(CPU, Double.MAX_VALUE);
+  }
 
   interface Timed {
     long run() throws Exception;
