@@ -13,9 +13,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The jar's entry point: {@code styx nar ...} parsed by hand (no picocli) must behave like the
@@ -99,14 +102,14 @@ class StyxMainTest {
    */
   @Test
   void everyCommandsHelpRendersWithoutWarnings() {
-    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    ArrayDeque<CommandLine> todo = new ArrayDeque<>();
     todo.add(Styx.commandLine());
     int seen = 0;
     while (!todo.isEmpty()) {
-      picocli.CommandLine c = todo.poll();
+      CommandLine c = todo.poll();
       todo.addAll(c.getSubcommands().values());
-      List<String> path = new java.util.ArrayList<>();
-      for (picocli.CommandLine p = c; p.getParent() != null; p = p.getParent()) {
+      List<String> path = new ArrayList<>();
+      for (CommandLine p = c; p.getParent() != null; p = p.getParent()) {
         path.add(0, p.getCommandName());
       }
       path.add("--help");
